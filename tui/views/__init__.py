@@ -1,0 +1,1 @@
+"""Views (screens) of the app shell, one module each."""
