@@ -1,0 +1,10 @@
+"""Subcommands of the `thresher` CLI, one module each, listed in COMMAND_MODULES."""
+
+COMMAND_MODULES = (
+    "tui.commands.demo",
+    "tui.commands.importing",
+    "tui.commands.stats",
+    "tui.commands.items",
+    "tui.commands.decide",
+    "tui.commands.export",
+)
