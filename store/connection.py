@@ -144,4 +144,9 @@ def open_store(path: Path | str | None = None, *, read_only: bool = False) -> St
     except BaseException:
         con.close()
         raise
-    return Store(store_path, con, read_only)
+    store = Store(store_path, con, read_only)
+    if not read_only:
+        from store.journal import replay_pending  # the journal needs a Store, so it is imported late
+
+        replay_pending(store)
+    return store

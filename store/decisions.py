@@ -10,6 +10,7 @@ import duckdb
 
 from core.models import STATUS_OF_ACTION, Action, DecisionSource
 from store.connection import Store, StoreError
+from store.journal import mark_committed
 
 EDITABLE_FIELDS = ("instruction", "input", "response")
 
@@ -50,6 +51,7 @@ def decide(
     reason: str | None = None,
     source: DecisionSource = DecisionSource.MANUAL,
     actor: str = "curator",
+    journal_seq: int | None = None,
 ) -> GroupResult:
     """Accept, reject, skip or reset items as one undoable group, durable on return."""
     if action not in STATUS_OF_ACTION:
@@ -81,6 +83,7 @@ def decide(
         if reason:
             label += f" ({reason})"
         _open_group(cur, group_id, label, len(ids), source.value)
+        mark_committed(cur, journal_seq)
     return GroupResult(group_id, label, len(ids), tuple(ids))
 
 
@@ -103,7 +106,13 @@ def _set_field(cur: duckdb.DuckDBPyConnection, item_id: int, field: str, text: s
 
 
 def edit(
-    store: Store, item_id: int, new_text: str, *, field: str = "response", actor: str = "curator"
+    store: Store,
+    item_id: int,
+    new_text: str,
+    *,
+    field: str = "response",
+    actor: str = "curator",
+    journal_seq: int | None = None,
 ) -> GroupResult:
     """Replace an item's text field, logging the original so it can be restored."""
     with store.transaction() as cur:
@@ -122,6 +131,7 @@ def edit(
         _set_field(cur, item_id, field, new_text)
         label = f"edit {field} of item {item_id}"
         _open_group(cur, group_id, label, 1, DecisionSource.MANUAL.value)
+        mark_committed(cur, journal_seq)
     return GroupResult(group_id, label, 1, (item_id,))
 
 
@@ -134,7 +144,7 @@ def _replay(cur: duckdb.DuckDBPyConnection, target: int, step: Action, actor: st
         "FROM decisions WHERE group_id = ? ORDER BY id " + ("DESC" if backwards else "ASC"),
         [target],
     ).fetchall()
-    for item_id, action, prev_status, prev_reason, new_status, reason, field, old_text, new_text in events:
+    for item_id, action, *_statuses, field, old_text, new_text in events:
         if action == Action.EDIT.value:
             _set_field(cur, item_id, field, old_text if backwards else new_text)
     status_events = [e for e in events if e[1] != Action.EDIT.value]
@@ -166,9 +176,10 @@ def _replay(cur: duckdb.DuckDBPyConnection, target: int, step: Action, actor: st
     return GroupResult(group_id, label, len(events), tuple(sorted({e[0] for e in events})))
 
 
-def undo(store: Store, *, actor: str = "curator") -> GroupResult | None:
+def undo(store: Store, *, actor: str = "curator", journal_seq: int | None = None) -> GroupResult | None:
     """Undo the most recent action group still in effect; None when there is nothing to undo."""
     with store.transaction() as cur:
+        mark_committed(cur, journal_seq)
         row = cur.execute(
             "SELECT group_id FROM action_groups WHERE state = 'done' ORDER BY group_id DESC LIMIT 1"
         ).fetchone()
@@ -182,9 +193,10 @@ def undo(store: Store, *, actor: str = "curator") -> GroupResult | None:
     return result
 
 
-def redo(store: Store, *, actor: str = "curator") -> GroupResult | None:
+def redo(store: Store, *, actor: str = "curator", journal_seq: int | None = None) -> GroupResult | None:
     """Re-apply the most recently undone group; None when there is nothing to redo."""
     with store.transaction() as cur:
+        mark_committed(cur, journal_seq)
         row = cur.execute(
             "SELECT group_id FROM action_groups WHERE state = 'undone' ORDER BY undone_seq DESC LIMIT 1"
         ).fetchone()
