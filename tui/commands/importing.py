@@ -45,6 +45,7 @@ def _report_json(report: ImportReport) -> dict[str, object]:
         "file": report.source, "batch": report.batch_id, "format": report.format,
         "rows_total": report.rows_total, "rows_ok": report.rows_ok, "rows_bad": report.rows_bad,
         "errors": [str(e) for e in report.errors],
+        "warnings": [str(w) for w in report.warnings],
     }
 
 
@@ -71,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
                   f"(batch {report.batch_id}), {report.rows_bad:,} bad rows")
             for row_error in report.errors[:MAX_ERRORS_SHOWN]:
                 sys.stderr.write(f"  {row_error}\n")
+            for warning in report.warnings[:MAX_ERRORS_SHOWN]:
+                sys.stderr.write(f"  warning: {warning}\n")
             if len(report.errors) > MAX_ERRORS_SHOWN:
                 sys.stderr.write(f"  ... and {len(report.errors) - MAX_ERRORS_SHOWN} more\n")
     return 1 if failures else 0
