@@ -108,11 +108,15 @@ class ItemFilter:
     split: str | None = None
     kind: str | None = None
     text: str | None = None
+    ids: tuple[int, ...] | None = None
 
     def where(self) -> tuple[str, list[Any]]:
         """Return a SQL condition and its parameters for this filter."""
         clauses: list[str] = []
         params: list[Any] = []
+        if self.ids is not None:
+            clauses.append("id IN (SELECT unnest(?::BIGINT[]))")
+            params.append(list(self.ids))
         for column in ("status", "batch_id", "origin", "split", "kind"):
             value = getattr(self, column)
             if value is not None:
@@ -127,6 +131,8 @@ class ItemFilter:
     def describe(self) -> str:
         """Return a short human description such as `status=pending batch=2`."""
         parts = [f"{k}={getattr(self, k)}" for k in ("status", "batch_id", "origin", "split", "kind", "text")]
+        if self.ids is not None:
+            parts.append(f"{len(self.ids)} chosen items")
         return " ".join(p for p in parts if not p.endswith("=None")) or "all items"
 
 
