@@ -37,10 +37,22 @@ def _open_app(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_app_only(argv: list[str]) -> argparse.Namespace | None:
+    """Parse `thresher [--store PATH]` without importing any subcommand; None if argv names a command."""
+    if any(arg in ("-h", "--help") for arg in argv):
+        return None
+    parser = argparse.ArgumentParser(prog="thresher", add_help=False)
+    add_store_option(parser)
+    args, rest = parser.parse_known_args(argv)
+    return None if rest else args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return the process exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = _parse_app_only(words)
+    if args is None:
+        args = build_parser().parse_args(words)
     handler = getattr(args, "handler", None) or _open_app
     try:
         return int(handler(args) or 0)
