@@ -168,7 +168,32 @@ def _migrate_to_v1(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_V1)
 
 
-MIGRATIONS: list[Migration] = [_migrate_to_v1]
+_DEDUP_CACHE = """
+ALTER TABLE embeddings ADD COLUMN text_hash UBIGINT;
+CREATE TABLE dedup_pair_sets (
+    key VARCHAR PRIMARY KEY,             -- method, field and every parameter except the threshold
+    method VARCHAR NOT NULL,
+    field VARCHAR NOT NULL,
+    floor DOUBLE NOT NULL,               -- pairs at or above this similarity are all stored
+    fingerprint VARCHAR NOT NULL,        -- of the compared texts; a change means recompute
+    params JSON,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+CREATE TABLE dedup_pairs (
+    key VARCHAR NOT NULL,
+    a BIGINT NOT NULL,
+    b BIGINT NOT NULL,
+    similarity FLOAT NOT NULL
+);
+"""
+
+
+def _migrate_dedup_cache(con: duckdb.DuckDBPyConnection) -> None:
+    """Cache verified dedup pairs for threshold re-cuts and key embeddings by their text's hash."""
+    con.execute(_DEDUP_CACHE)
+
+
+MIGRATIONS: list[Migration] = [_migrate_to_v1, _migrate_dedup_cache]
 """MIGRATIONS[n] upgrades a store at version n to version n + 1."""
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -20,7 +20,7 @@ class TmuxSession:
             raise RuntimeError("tmux is not installed")
         self.name = f"thresher-{uuid.uuid4().hex[:8]}"
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items())
-        shell_command = f"env {exports} {shlex.join(command)}; echo EXITED $?; sleep 30"
+        shell_command = f"env -u COLUMNS -u LINES {exports} {shlex.join(command)}; echo EXITED $?; sleep 30"
         subprocess.run(
             ["tmux", "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
              *(["-c", cwd] if cwd else []), shell_command],

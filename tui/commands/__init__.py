@@ -7,4 +7,11 @@ COMMAND_MODULES = (
     "tui.commands.items",
     "tui.commands.decide",
     "tui.commands.export",
+    "tui.commands.dedup",
+    "tui.commands.generate",
+    "tui.commands.filter",
+    "tui.commands.calibrate",
+    "tui.commands.search",
+    "tui.commands.card",
+    "tui.commands.report",
 )

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from store.exporter import EXPORT_FORMATS, export_items
+from tui.commands.card import add_mix_arguments, run_mix
 from tui.commands.common import open_from_args, print_json, subcommand
 
 
@@ -17,11 +18,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--status", default="accepted", choices=["accepted", "rejected", "pending", "skipped"])
     parser.add_argument("--include-heldout", action="store_true", help="also export held-out items")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_mix_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Export the chosen items and say how many were written."""
+    if args.mix is not None:
+        return run_mix(args)
     with open_from_args(args) as store:
         written = export_items(store, args.out, fmt=args.fmt, status=args.status,
                                include_heldout=args.include_heldout)

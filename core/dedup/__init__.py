@@ -1,0 +1,1 @@
+"""Near-duplicate detection: exact, lexical (MinHash LSH) and semantic (embeddings), plus decontamination."""
