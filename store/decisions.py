@@ -25,6 +25,13 @@ class GroupResult:
     item_ids: tuple[int, ...] = ()
 
 
+def _id_condition(ids: list[int]) -> tuple[str, list[object]]:
+    """Return a WHERE condition on items.id for the ids; a single id uses the index directly."""
+    if len(ids) == 1:
+        return "id = ?", [ids[0]]
+    return "id IN (SELECT unnest(?))", [ids]
+
+
 def _new_group_id(cur: duckdb.DuckDBPyConnection) -> int:
     """Draw a fresh id from the decision sequence for a group."""
     row = cur.execute("SELECT nextval('decision_id_seq')").fetchone()
@@ -61,23 +68,22 @@ def decide(
         raise StoreError("no items to decide on")
     new_status = STATUS_OF_ACTION[action].value
     reason = reason if action is Action.REJECT else None
+    condition, id_params = _id_condition(ids)
     with store.transaction() as cur:
-        found = cur.execute("SELECT count(*) FROM items WHERE id IN (SELECT unnest(?))", [ids]).fetchone()
-        if not found or found[0] != len(ids):
-            missing = len(ids) - (found[0] if found else 0)
-            raise StoreError(f"{missing} of {len(ids)} item ids do not exist in {store.path}")
+        found = cur.execute(f"SELECT count(*) FROM items WHERE {condition}", id_params).fetchall()[0][0]
+        if found != len(ids):
+            raise StoreError(f"{len(ids) - found} of {len(ids)} item ids do not exist in {store.path}")
         group_id = _new_group_id(cur)
         cur.execute(
             "INSERT INTO decisions (id, group_id, item_id, action, reason, prev_status, prev_reason, "
             "new_status, source, actor) "
             "SELECT nextval('decision_id_seq'), ?, id, ?, ?, status, status_reason, ?, ?, ? "
-            "FROM items WHERE id IN (SELECT unnest(?)) ORDER BY id",
-            [group_id, action.value, reason, new_status, source.value, actor, ids],
+            f"FROM items WHERE {condition} ORDER BY id",
+            [group_id, action.value, reason, new_status, source.value, actor, *id_params],
         )
         cur.execute(
-            "UPDATE items SET status = ?, status_reason = ?, status_group = ? "
-            "WHERE id IN (SELECT unnest(?))",
-            [new_status, reason, group_id, ids],
+            f"UPDATE items SET status = ?, status_reason = ?, status_group = ? WHERE {condition}",
+            [new_status, reason, group_id, *id_params],
         )
         label = f"{action.value} {len(ids)} item{'s' if len(ids) != 1 else ''}"
         if reason:

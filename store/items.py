@@ -123,7 +123,9 @@ class ItemFilter:
                 clauses.append(f"{column} = ?")
                 params.append(value)
         if self.text:
-            clauses.append("(instruction ILIKE ? OR input ILIKE ? OR response ILIKE ?)")
+            clauses.append(
+                "(instruction ILIKE ? ESCAPE '\\' OR input ILIKE ? ESCAPE '\\' OR response ILIKE ? ESCAPE '\\')"
+            )
             pattern = "%" + self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             params.extend([pattern] * 3)
         return (" AND ".join(clauses) or "TRUE"), params

@@ -114,3 +114,22 @@ def test_kill_9_loses_no_decision(demo_store: Path, session_factory: list[TmuxSe
     time.sleep(0.2)
     counts = _stats(demo_store)
     assert (counts["accepted"], counts["rejected"], counts["skipped"]) == (4, 3, 1)
+
+
+def test_demo_command_builds_and_opens_the_app(tmp_path: Path, session_factory: list[TmuxSession]) -> None:
+    session = TmuxSession([sys.executable, "-m", "tui.cli", "demo"], width=80, height=24, env=_app_env(),
+                          cwd=str(tmp_path))
+    session_factory.append(session)
+    screen = session.wait_for(lambda s: "Write a short thank-you" in s, timeout=60)
+    assert "P 425" in screen or "pending 425" in screen
+    session.send("q")
+    session.wait_for(lambda s: "EXITED 0" in s)
+    assert (tmp_path / "demo.duckdb").exists()
+
+
+def test_app_without_a_terminal_fails_in_one_line(tmp_path: Path) -> None:
+    proc = subprocess.run(thresher_cmd("--store", str(tmp_path / "x.duckdb")), capture_output=True, text=True,
+                          env=cli_env(), cwd=REPO_ROOT, stdin=subprocess.DEVNULL, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        "thresher: error: the app needs an interactive terminal; see 'thresher --help' for headless commands"]

@@ -156,3 +156,14 @@ def run_app(store: Store) -> None:
         app.run()
     finally:
         app.writer.close()
+        _dump_timings(app)
+
+
+def _dump_timings(app: ThresherApp) -> None:
+    """Write the app's latency log and timings to $THRESHER_TIMINGS, when set (used by bench/)."""
+    target = os.environ.get("THRESHER_TIMINGS")
+    if target:
+        import json
+
+        with open(target, "w", encoding="utf-8") as handle:
+            json.dump({"timings": app.timings, "latency_ms": app.latency_log}, handle)

@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _open_app(args: argparse.Namespace) -> int:
     """Open the Textual app on the chosen store."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise CliError("the app needs an interactive terminal; see 'thresher --help' for headless commands")
     from tui.app import run_app
 
     store = open_from_args(args)

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from store.demo import build_demo, default_sample_dir
-from tui.commands.common import subcommand
+from tui.commands.common import CliError, subcommand
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,6 +26,8 @@ def run(args: argparse.Namespace) -> int:
     sys.stderr.write(f"{verb} {result.path} with {result.items:,} items\n")
     if args.no_open:
         return 0
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise CliError("the app needs an interactive terminal; use --no-open to only build the demo")
     from store.connection import open_store
     from tui.app import run_app
 

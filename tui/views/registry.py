@@ -47,6 +47,7 @@ VIEWS: tuple[ViewSpec, ...] = (
              lazy("tui.views.report:ReportView")),
     ViewSpec("filters", "Filters", "6", "Filter hit counts, score histograms, thresholds",
              lazy("tui.views.filters:FiltersView")),
+    ViewSpec("generation", "Generate", "7", "Generate items from recipes", lazy("tui.views.generation:GenerationView")),
 )
 
 
