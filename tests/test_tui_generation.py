@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,8 +14,12 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from core.generation.builtin_recipes import builtin_recipes
+from core.recipes import recipe_from_dict
 from store.connection import Store
-from tests.fake_llm import FakeLLM, prompt_hash
+from store.generation import run_batch, save_recipe
+from tests.fake_llm import FakeLLM, prompt_hash, spec_for
+from tests.test_tui_safety import HOSTILE, assert_clean
 from tests.test_tui_support import fill_store, rows, screen_text, settle
 from tui.app import ThresherApp
 from tui.views.generation import GenerationView
@@ -106,19 +111,16 @@ async def test_launch_streams_items_with_provenance_into_triage(tmp_path: Path, 
     async with app.run_test(size=(100, 40)) as pilot:
         view = await open_view(app, pilot)
         await fill_form(pilot, view, fake, 6)
-        await wait_for(pilot, lambda: view.estimate_error is not None and "domain" in view.estimate_error)
-        assert "needs domain" in screen_text(app), "the estimate says why the form cannot run yet"
+        await wait_for(pilot, lambda: "needs domain" in screen_text(app))  # why the form cannot run yet
         await set_field(pilot, view, "domain", "hobbies")
-        await wait_for(pilot, lambda: view.estimate is not None and view.estimate.planned == 6)
-        text = screen_text(app)
-        assert "6 prompts to send" in text and "cost ~$" in text
+        await wait_for(pilot, lambda: "6 prompts" in screen_text(app) and "cost ~$" in screen_text(app))
+        assert view.estimate is not None and view.estimate.planned == 6
         assert fake.log == [], "estimating sends nothing"
         await pilot.press("ctrl+g")
         await wait_for(pilot, lambda: view.last_result is not None)
         result = view.last_result
         assert result is not None and (result.status, result.ok, result.failed) == ("done", 6, 0)
-        await settle(app, pilot)
-        assert f"Batch {result.batch_id} done" in screen_text(app)
+        await wait_for(pilot, lambda: f"Batch {result.batch_id} done" in screen_text(app))
         assert "items written 6" in screen_text(app)
         await pilot.press("escape", "v", "1")
         triage = app.screen
@@ -155,7 +157,7 @@ async def test_cancel_then_resume_sends_no_finished_request_again(tmp_path: Path
                 store, "SELECT prompt FROM generation_requests WHERE batch_id = ?", [batch_id])}
             assert len(finished) == first.ok
             await wait_for(pilot, lambda: [b.id for b in view.resumable] == [batch_id])
-            assert "cancelled" in screen_text(app)
+            await wait_for(pilot, lambda: "cancelled" in screen_text(app))
             sent_before = len(fake.log)
             await pilot.press("escape", "R")
             await wait_for(pilot, lambda: view.last_result is not None and view.last_result is not first)
@@ -178,7 +180,12 @@ async def test_the_api_key_is_used_but_never_shown_or_stored(tmp_path: Path, fak
     app = ThresherApp(store)
     async with app.run_test(size=(100, 40)) as pilot:
         view = await open_view(app, pilot)
-        await fill_form(pilot, view, fake, 2, by_keys=False, api_key_env="THRESHER_TEST_KEY", domain="hobbies")
+        await fill_form(pilot, view, fake, 2, by_keys=False, api_key_env="NO_SUCH_KEY_VAR", domain="hobbies")
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: not view.running)
+        assert view.last_result is None and fake.log == []
+        await wait_for(pilot, lambda: "environment variable NO_SUCH_KEY_VAR is not" in screen_text(app))
+        view.query_one("#gen-api_key_env", Input).value = "THRESHER_TEST_KEY"
         await pilot.press("ctrl+g")
         screens = [app.export_screenshot()]
         await wait_for(pilot, lambda: view.last_result is not None)
@@ -201,6 +208,7 @@ async def test_keys_are_in_help_and_the_view_fits_a_small_terminal(tmp_path: Pat
     app = ThresherApp(store)
     async with app.run_test(size=(80, 24)) as pilot:
         view = await open_view(app, pilot)
+        await wait_for(pilot, lambda: "domain-qa" in screen_text(app))
         text = screen_text(app)
         for label in ("Recipes", "domain-qa", "Samples", "Endpoint", "API key var", "Resumable batches",
                       "Launch batch", "Cancel batch", "Resume batch"):
@@ -218,4 +226,57 @@ async def test_keys_are_in_help_and_the_view_fits_a_small_terminal(tmp_path: Pat
         await pilot.press("ctrl+x")
         await asyncio.sleep(0)
         assert not view.running
+    store.close()
+
+
+async def test_quitting_mid_batch_cancels_it_and_a_crashed_batch_is_resumable(tmp_path: Path) -> None:
+    store = fill_store(tmp_path / "s.duckdb", 3)
+    with FakeLLM(latency_s=0.2) as fake:
+        app = ThresherApp(store)
+        async with app.run_test(size=(100, 40)) as pilot:
+            view = await open_view(app, pilot)
+            await fill_form(pilot, view, fake, 10, by_keys=False, concurrency="1", domain="hobbies")
+            await pilot.press("ctrl+g")
+            await wait_for(pilot, lambda: view.last_progress is not None and view.last_progress.ok >= 1)
+            await pilot.press("escape", "q")
+        (batch_id, status), = rows(store, "SELECT id, status FROM batches WHERE kind = 'generation'")
+        assert status == "cancelled", "the batch recorded its end before the app closed"
+        done = len(batch_items(store, batch_id))
+        assert 1 <= done < 10
+        with store.transaction() as cur:  # as if the process had been killed mid-batch
+            cur.execute("UPDATE batches SET status = 'running' WHERE id = ?", [batch_id])
+        app = ThresherApp(store)
+        async with app.run_test(size=(100, 40)) as pilot:
+            view = await open_view(app, pilot)
+            await wait_for(pilot, lambda: [(b.id, b.status) for b in view.resumable] == [(batch_id, "running")])
+            await pilot.press("tab")
+            assert view.focused is not None and view.focused.id == "gen-resumable"
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: view.last_result is not None)
+            assert view.last_result is not None and view.last_result.already_done == done
+    assert len(batch_items(store, batch_id)) == 10
+    assert rows(store, "SELECT status FROM batches WHERE id = ?", [batch_id]) == [("done",)]
+    store.close()
+
+
+async def test_hostile_recipe_and_batch_names_are_shown_literally(tmp_path: Path, fake: FakeLLM) -> None:
+    store = fill_store(tmp_path / "s.duckdb", 3)
+    base = next(r for r in builtin_recipes() if r.name == "domain-qa")
+    with store.transaction() as cur:
+        save_recipe(cur, recipe_from_dict(base.body() | {"name": "zz-evil", "description": HOSTILE}))
+    stopped = threading.Event()
+    stopped.set()
+    result = await asyncio.to_thread(run_batch, store, spec_for(fake, n=3, name="[red]gen\x1b]0;x\x07"),
+                                     cancel=stopped)
+    assert result.status == "cancelled"
+    app = ThresherApp(store)
+    async with app.run_test(size=(100, 40)) as pilot:
+        view = await open_view(app, pilot)
+        await wait_for(pilot, lambda: [b.id for b in view.resumable] == [result.batch_id])
+        await pilot.press("end")
+        await wait_for(pilot, lambda: view.recipe is not None and view.recipe.name == "zz-evil")
+        await pilot.press("tab")
+        await pilot.pause(0.1)
+        plain = assert_clean(app)
+        assert "[red]gen\\x1b]0;x\\x07" in plain and "[bold red]BOLD[/]" in plain
     store.close()

@@ -1,55 +1,27 @@
 """The generation view: pick a recipe, fill its parameters, see the estimate, launch, watch and cancel a batch,
-and resume one that stopped early.  Items stream into the store (and the triage queue) as results arrive.
-
-Every store and engine call runs in a thread worker; the engine's progress callback posts a message per update.
-"""
+and resume one that stopped early.  Items stream into the store (and the triage queue) as results arrive."""
 
 from __future__ import annotations
 
-import random
 import threading
-from dataclasses import dataclass
 
 from rich.text import Text
-from textual import work
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
-from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, OptionList, ProgressBar, Static
-from textual.widgets.option_list import Option
+from textual.widgets import DataTable, Input, OptionList, ProgressBar, Static
 
-from core.generation.batch import BatchResult, Estimate
-from core.generation.engine import Progress
-from core.safe_text import one_line
-from store.generation import estimate, resume_batch, run_batch
-from tui.views.base import View
-from tui.views.generation_form import (
-    FIELDS,
-    RecipeChoice,
-    ResumableBatch,
-    error_text,
-    estimate_text,
-    load_recipes,
-    load_resumable,
-    progress_text,
-    result_text,
-    resume_overrides,
-    spec_from_form,
-)
-from tui.views.triage import TriageView
+from tui.views.generation_base import GenerationBase
+from tui.views.generation_form import FIELDS, RecipeChoice, resumable_text
 
-ESTIMATE_DELAY_S = 0.35
 LONG_HELP = {
     "generation.launch": "Launch the batch (enter in a field does too)",
     "generation.cancel": "Cancel the running batch after its requests in flight; it stays resumable",
-    "generation.resume": "Resume the highlighted stopped batch (enter on it does too)",
+    "generation.resume": "Resume the highlighted stopped batch (enter on it does too); a Budget USD typed in "
+                         "the form replaces its budget",
 }
 GENERATION_BINDINGS: list[BindingType] = [
     Binding("ctrl+g", "launch", "Launch batch", id="generation.launch"),
     Binding("ctrl+x", "cancel_batch", "Cancel batch", priority=True, id="generation.cancel"),
-    Binding("R,shift+r", "resume", "Resume batch", id="generation.resume"),
+    Binding("R,shift+r", "resume", "Resume batch", key_display="R", id="generation.resume"),
     Binding("tab", "app.focus_next", "Next field", show=False, id="generation.next"),
     Binding("shift+tab", "app.focus_previous", "Previous field", show=False, id="generation.previous"),
     Binding("escape", "to_recipes", "Back to the recipe list", show=False, id="generation.recipes"),
@@ -57,258 +29,16 @@ GENERATION_BINDINGS: list[BindingType] = [
 ]
 
 
-@dataclass
-class RecipesLoaded(Message):
-    """The recipes were read (or reading them failed)."""
-
-    recipes: list[RecipeChoice]
-    error: str | None = None
-
-
-@dataclass
-class ResumableLoaded(Message):
-    """The generation batches that stopped early were read."""
-
-    batches: list[ResumableBatch]
-
-
-@dataclass
-class EstimateReady(Message):
-    """An estimate finished: the estimate, or why the form cannot run."""
-
-    generation: int
-    estimate: Estimate | None
-    error: str | None = None
-
-
-@dataclass
-class GenerationProgressed(Message):
-    """The running batch reported its counters."""
-
-    run: int
-    progress: Progress
-
-
-@dataclass
-class GenerationFinished(Message):
-    """A run ended: its result, or the error that stopped it from starting or finishing."""
-
-    run: int
-    result: BatchResult | None
-    error: str | None = None
-
-
-class GenerationView(View):
+class GenerationView(GenerationBase):
     """Recipe list and resumable batches beside the parameter form, the estimate and the live progress."""
 
-    VIEW_TITLE = "Generate"
     BINDINGS = GENERATION_BINDINGS
-    CSS_PATH = "../generation.tcss"
-
-    def __init__(self) -> None:
-        """Start with nothing loaded and no batch running."""
-        super().__init__()
-        self.recipes: list[RecipeChoice] = []
-        self.recipe: RecipeChoice | None = None
-        self.resumable: list[ResumableBatch] = []
-        self.seed = random.SystemRandom().randrange(1, 2**31)
-        self.estimate: Estimate | None = None
-        self.estimate_error: str | None = None
-        self.estimate_generation = 0
-        self.run_number = 0
-        self.running = False
-        self.running_batch: int | None = None
-        self.cancel_event: threading.Event | None = None
-        self.last_progress: Progress | None = None
-        self.last_result: BatchResult | None = None
-        self.triage_stale = False
-        self._estimate_timer: Timer | None = None
 
     def describe_binding(self, binding: Binding) -> str:
         """Return the longer help text of the launch, cancel and resume keys."""
         return LONG_HELP.get(binding.id or "", binding.description)
 
-    def compose(self) -> ComposeResult:
-        """Lay out the lists on the left, the form, estimate and progress on the right, then the footer."""
-        yield Static(Text("Generate — ctrl+g: launch · ctrl+x: cancel · R: resume · esc: recipes · v: switch view",
-                          style="bold"), id="gen-title", markup=False)
-        with Horizontal(id="gen-panes"):
-            with Vertical(id="gen-left"):
-                yield Static("Recipes", classes="gen-heading", markup=False)
-                yield OptionList(id="gen-recipes")
-                yield Static("Reading recipes…", id="gen-about", markup=False)
-                yield Static("Resumable batches", classes="gen-heading", markup=False)
-                yield DataTable(id="gen-resumable", cursor_type="row", zebra_stripes=True)
-            with Vertical(id="gen-right"):
-                with VerticalScroll(id="gen-form", can_focus=False):
-                    for field in FIELDS:
-                        with Horizontal(id=f"gen-row-{field.key}", classes="gen-row"):
-                            yield Static(field.label, classes="gen-label", markup=False)
-                            yield Input(field.default, placeholder=field.placeholder, id=f"gen-{field.key}",
-                                        compact=True, type=field.kind)
-                yield Static("", id="gen-estimate", markup=False)
-                yield ProgressBar(id="gen-progress", show_eta=True)
-                yield Static("", id="gen-status", markup=False)
-        yield Footer()
-
-    def on_mount(self) -> None:
-        """Read the recipes and resumable batches, and watch for the triage view being shown."""
-        self.query_one("#gen-resumable", DataTable).add_columns("id", "status", "done", "spent", "name")
-        self.query_one("#gen-progress", ProgressBar).display = False
-        self.query_one("#gen-seed", Input).placeholder = f"random: {self.seed}"
-        self.query_one("#gen-recipes", OptionList).focus()
-        self.app.mode_change_signal.subscribe(self, self._mode_changed)
-        self.load_recipes()
-        self.load_resumable()
-
-    def on_screen_resume(self) -> None:
-        """Re-read the resumable batches whenever the view is shown again."""
-        self.load_resumable()
-
-    def on_unmount(self) -> None:
-        """Ask a running batch to stop when the app closes; it stays resumable."""
-        if self.cancel_event is not None:
-            self.cancel_event.set()
-
-    # Workers ---------------------------------------------------------------------------------
-
-    @work(thread=True, group="generation-recipes", exclusive=True, exit_on_error=False)
-    def load_recipes(self) -> None:
-        """Read every recipe (adding the built-in ones when missing)."""
-        try:
-            self.post_message(RecipesLoaded(load_recipes(self.store)))
-        except Exception as error:  # noqa: BLE001 - shown in the view instead of crashing the app
-            self.post_message(RecipesLoaded([], one_line(str(error), 200)))
-
-    @work(thread=True, group="generation-resumable", exclusive=True, exit_on_error=False)
-    def load_resumable(self) -> None:
-        """Read the generation batches that stopped early."""
-        with self.store.cursor() as cur:
-            self.post_message(ResumableLoaded(load_resumable(cur)))
-
-    @work(thread=True, group="generation-estimate", exclusive=True, exit_on_error=False)
-    def run_estimate(self, generation: int, recipe: RecipeChoice, values: dict[str, str], seed: int) -> None:
-        """Render and price the batch the form describes, without sending anything."""
-        try:
-            found = estimate(self.store, spec_from_form(recipe, values, seed))
-        except Exception as error:  # noqa: BLE001 - a form or recipe problem, shown where the estimate goes
-            self.post_message(EstimateReady(generation, None, error_text(error)))
-            return
-        self.post_message(EstimateReady(generation, found))
-
-    @work(thread=True, group="generation-run", exit_on_error=False)
-    def run_generation(self, run: int, recipe: RecipeChoice | None, values: dict[str, str], seed: int,
-                       resume_id: int | None, cancel: threading.Event) -> None:
-        """Run a new batch (or resume one) to its end, a cancel, a budget stop or a fatal error."""
-
-        def progressed(progress: Progress) -> None:
-            self.post_message(GenerationProgressed(run, progress))
-
-        try:
-            if resume_id is not None:
-                result = resume_batch(self.store, resume_id, overrides=resume_overrides(values),
-                                      on_progress=progressed, cancel=cancel)
-            else:
-                assert recipe is not None
-                result = run_batch(self.store, spec_from_form(recipe, values, seed), on_progress=progressed,
-                                   cancel=cancel)
-        except Exception as error:  # noqa: BLE001 - reported in the view; the batch stays resumable
-            self.post_message(GenerationFinished(run, None, error_text(error)))
-            return
-        self.post_message(GenerationFinished(run, result))
-
-    # Results ---------------------------------------------------------------------------------
-
-    def on_recipes_loaded(self, message: RecipesLoaded) -> None:
-        """Fill the recipe list, keeping the highlighted recipe."""
-        if message.error is not None:
-            self.query_one("#gen-about", Static).update(Text(f"Cannot read recipes: {message.error}", style="red"))
-            return
-        current = self.recipe.name if self.recipe else None
-        self.recipes = message.recipes
-        options = self.query_one("#gen-recipes", OptionList)
-        options.clear_options()
-        options.add_options([Option(Text(one_line(r.name, 40)), id=r.name) for r in self.recipes])
-        names = [r.name for r in self.recipes]
-        if names:
-            options.highlighted = names.index(current) if current in names else 0
-
-    def on_resumable_loaded(self, message: ResumableLoaded) -> None:
-        """Fill the resumable table; the batch this view is running is left out."""
-        self.resumable = [b for b in message.batches if not (self.running and b.status == "running")
-                          and b.id != self.running_batch]
-        table = self.query_one("#gen-resumable", DataTable)
-        row = table.cursor_row
-        table.clear()
-        for batch in self.resumable:
-            done = f"{batch.settled}/{batch.n}"
-            cells = (str(batch.id), batch.status, done, f"${batch.cost_usd:.4f}", one_line(batch.name, 40))
-            table.add_row(*(Text(c) for c in cells), key=str(batch.id))
-        if self.resumable:
-            table.move_cursor(row=min(row, len(self.resumable) - 1))
-
-    def on_estimate_ready(self, message: EstimateReady) -> None:
-        """Show the latest estimate (older ones that finish late are dropped)."""
-        if message.generation != self.estimate_generation:
-            return
-        self.estimate, self.estimate_error = message.estimate, message.error
-        shown = estimate_text(message.estimate) if message.estimate else Text(f"Cannot run: {message.error}",
-                                                                               style="yellow")
-        self.query_one("#gen-estimate", Static).update(shown)
-
-    def on_generation_progressed(self, message: GenerationProgressed) -> None:
-        """Move the bar and redraw the counters; new items make the triage view stale."""
-        if message.run != self.run_number:
-            return
-        progress = message.progress
-        if progress.ok > (self.last_progress.ok if self.last_progress else 0):
-            self.triage_stale = True
-        self.last_progress = progress
-        bar = self.query_one("#gen-progress", ProgressBar)
-        bar.update(total=max(1, progress.total), progress=progress.finished)
-        label = "Cancelling…" if self.cancel_event and self.cancel_event.is_set() else "Running"
-        self.query_one("#gen-status", Static).update(progress_text(progress, label))
-
-    def on_generation_finished(self, message: GenerationFinished) -> None:
-        """Show how the run ended, re-read the resumable batches, and let a new run start."""
-        if message.run != self.run_number:
-            return
-        self.running, self.running_batch, self.cancel_event = False, None, None
-        self.last_result = message.result
-        status = self.query_one("#gen-status", Static)
-        if message.result is None:
-            status.update(Text(f"Not started: {message.error}", style="bold red"))
-            self.notify(f"Generation failed: {message.error}", severity="error", markup=False)
-        else:
-            result = message.result
-            self.triage_stale = self.triage_stale or result.ok > 0
-            status.update(result_text(result))
-            bar = self.query_one("#gen-progress", ProgressBar)
-            bar.update(total=max(1, result.requested), progress=result.requested - result.not_sent)
-            self.notify(f"Batch {result.batch_id} {result.status}: {result.ok:,} items written", markup=False,
-                        severity="information" if result.status == "done" else "warning")
-            self.seed = random.SystemRandom().randrange(1, 2**31)
-            self.query_one("#gen-seed", Input).placeholder = f"random: {self.seed}"
-            self.schedule_estimate()
-        self.load_resumable()
-        if self.app.current_mode == "triage":
-            self._mode_changed("triage")
-
-    def _mode_changed(self, mode: str) -> None:
-        """Reload the triage list and counts when it is shown after new items were written."""
-        if mode != "triage" or not self.triage_stale:
-            return
-        stack = self.app.get_screen_stack("triage")
-        triage = stack[0] if stack else None
-        if isinstance(triage, TriageView) and triage.is_mounted:
-            self.triage_stale = False
-            triage.action_reload()
-
     # Form ------------------------------------------------------------------------------------
-
-    def form_values(self) -> dict[str, str]:
-        """Return every field's text."""
-        return {field.key: self.query_one(f"#gen-{field.key}", Input).value for field in FIELDS}
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         """Pick the highlighted recipe: describe it, show the fields it uses, and re-estimate."""
@@ -348,20 +78,24 @@ class GenerationView(View):
         event.stop()
         self.action_resume()
 
-    def schedule_estimate(self) -> None:
-        """(Re)start the debounce timer of the estimate."""
-        if self._estimate_timer is not None:
-            self._estimate_timer.stop()
-        self._estimate_timer = self.set_timer(ESTIMATE_DELAY_S, self.request_estimate)
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Describe the highlighted resumable batch while the table has focus."""
+        event.stop()
+        self.describe_resumable()
 
-    def request_estimate(self) -> None:
-        """Estimate the batch the form describes now."""
-        self._estimate_timer = None
-        if self.recipe is None:
+    def on_descendant_focus(self) -> None:
+        """Describe the highlighted resumable batch when the table gains focus."""
+        self.describe_resumable()
+
+    def describe_resumable(self) -> None:
+        """Show what resuming the highlighted batch would do, unless a batch is running."""
+        table = self.query_one("#gen-resumable", DataTable)
+        if self.running or not table.has_focus or table.row_count == 0:
             return
-        self.estimate_generation += 1
-        self.query_one("#gen-estimate", Static).update(Text("Estimating…", style="dim"))
-        self.run_estimate(self.estimate_generation, self.recipe, self.form_values(), self.seed)
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        batch = next((b for b in self.resumable if str(b.id) == key), None)
+        if batch is not None:
+            self.query_one("#gen-status", Static).update(resumable_text(batch))
 
     # Actions ---------------------------------------------------------------------------------
 

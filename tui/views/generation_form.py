@@ -234,19 +234,35 @@ def resume_overrides(values: dict[str, str]) -> dict[str, Any]:
 
 
 def estimate_text(found: Estimate) -> Text:
-    """Return what a batch would send and cost, before launching it."""
+    """Return what a batch would send and cost, before launching it (three short lines and any warning)."""
     text = Text("Estimate  ", style="bold")
-    text.append(f"{found.planned:,} prompts to send", style="bold green")
-    text.append(f" of {found.n:,} samples, {found.skipped:,} near-duplicates skipped\n")
-    text.append(f"tokens ~{found.prompt_tokens:,} prompt + ~{found.completion_tokens_expected:,} completion "
-                f"(at most {found.completion_tokens_max:,})\n")
-    cost = (f"cost ~{usd(found.cost_expected_usd)}, at most {usd(found.cost_max_usd)}" if found.price_known
-            else "cost unknown: no price for this model")
-    text.append(cost, style="bold" if found.price_known else "yellow")
+    text.append(f"{found.planned:,} prompts", style="bold green")
+    text.append(f" · {found.skipped:,} near-dup skipped\n")
+    text.append(f"~{found.prompt_tokens:,} in + ~{found.completion_tokens_expected:,} out tokens "
+                f"(max {found.completion_tokens_max:,})\n")
+    if found.price_known:
+        text.append(f"cost ~{usd(found.cost_expected_usd)}", style="bold")
+        text.append(f" (max {usd(found.cost_max_usd)})")
+    else:
+        text.append("cost unknown: no price for this model", style="yellow")
     if found.items_within_budget is not None:
-        text.append(f" · the budget covers ~{found.items_within_budget:,} items")
-    for note in found.notes[:2]:
-        text.append("\n" + one_line(note, 200), style="dim")
+        text.append(f" · budget: ~{found.items_within_budget:,} items")
+    for note in found.notes:
+        if "skipped as near-duplicates" in note:
+            text.append("\n" + one_line(note, 200), style="yellow")
+    return text
+
+
+def resumable_text(batch: ResumableBatch) -> Text:
+    """Return what a stopped batch holds and what resuming it does."""
+    why = f" ({one_line(batch.stop_reason, 80)})" if batch.stop_reason and batch.stop_reason != batch.status else ""
+    state = "left running by a crash" if batch.status == "running" else batch.status
+    text = Text(f"Batch {batch.id} {state}{why}: ", style="bold")
+    text.append(one_line(batch.name, 80) + "\n")
+    budget = f" of {usd(batch.budget_usd)}" if batch.budget_usd is not None else ""
+    text.append(f"{batch.settled:,}/{batch.n:,} done ({batch.ok:,} ok, {batch.failed:,} failed) · "
+                f"{usd(batch.cost_usd)}{budget}\n")
+    text.append("R sends the rest; Budget USD above overrides", style="dim")
     return text
 
 
@@ -254,13 +270,15 @@ def progress_text(progress: Progress, label: str) -> Text:
     """Return the live counters of a running batch: rate, errors, spend and items written."""
     rate = progress.requests / progress.elapsed_s if progress.elapsed_s > 0 else 0.0
     text = Text(f"{label}  ", style="bold")
-    text.append(f"{progress.finished:,}/{progress.total:,}")
-    text.append(f" · {rate:.1f} req/s · in flight {progress.in_flight}/{progress.concurrency_limit}\n")
-    text.append(f"items written {progress.ok:,}", style="green")
+    text.append(f"{progress.finished:,}/{progress.total:,} · {rate:.1f} req/s · "
+                f"{progress.in_flight}/{progress.concurrency_limit} in flight\n")
+    text.append(f"written {progress.ok:,}", style="green")
     text.append(f" · failed {progress.failed:,}", style="red" if progress.failed else "")
     text.append(f" · errors {progress.errors:,}", style="yellow" if progress.errors else "")
-    text.append(f" · 429s {progress.rate_limited:,} · retries {progress.retries:,} · skipped {progress.skipped:,}\n")
-    text.append(f"spent {usd(progress.spent_usd)} · {progress.tokens:,} tokens · {progress.elapsed_s:.0f}s")
+    text.append(f" · 429s {progress.rate_limited:,}\n")
+    skipped = f" · skipped {progress.skipped:,}" if progress.skipped else ""
+    text.append(f"{usd(progress.spent_usd)} · {progress.tokens:,} tok · retries {progress.retries:,}{skipped} · "
+                f"{progress.elapsed_s:.0f}s")
     return text
 
 
@@ -270,10 +288,9 @@ def result_text(result: BatchResult) -> Text:
     stopped = result.stop_reason and result.stop_reason != result.status
     why = f" ({one_line(result.stop_reason, 120)})" if stopped else ""
     text = Text(f"Batch {result.batch_id} {result.status}{why}\n", style=style)
-    text.append(f"items written {result.ok:,} · failed {result.failed:,} · near-duplicates skipped {result.skipped:,}"
-                f" · done earlier {result.already_done:,} · not sent {result.not_sent:,} of {result.requested:,}\n")
-    text.append(f"{result.requests:,} requests in {result.elapsed_s:.1f}s · batch total {result.tokens:,} tokens, "
-                f"{usd(result.spent_usd)}")
+    text.append(f"items written {result.ok:,} · failed {result.failed:,} · near-dup skipped {result.skipped:,}\n")
+    text.append(f"{result.requested - result.not_sent:,}/{result.requested:,} done · {result.requests:,} requests "
+                f"in {result.elapsed_s:.1f}s · {usd(result.spent_usd)}")
     if result.not_sent:
-        text.append(" · R resumes it", style="bold")
+        text.append(" · R resumes", style="bold")
     return text
