@@ -52,10 +52,14 @@ def visible(text: str) -> str:
     return _UNSAFE.sub(_escape, text)
 
 
+def flat_segment(text: str) -> str:
+    """Return text escaped onto one line with whitespace runs collapsed, keeping its edge spaces."""
+    return re.sub(r"\s+", " ", _UNSAFE_ONE_LINE.sub(_escape, text))
+
+
 def one_line(text: str, width: int) -> str:
     """Return a single-line, escaped preview of at most `width` characters."""
-    flat = _UNSAFE_ONE_LINE.sub(_escape, text[: width * 4])
-    flat = re.sub(r"\s+", " ", flat).strip()
+    flat = flat_segment(text[: width * 4]).strip()
     return flat if len(flat) <= width else flat[: max(width - 1, 0)] + "…"
 
 

@@ -55,3 +55,10 @@ def test_clip_reports_what_was_left_out() -> None:
 
 def test_json_safe_keeps_its_contract() -> None:
     assert json_safe('"\x85\u202e"') == '"\\u0085\\u202e"'
+
+
+def test_flat_segment_keeps_edge_spaces_between_highlighted_parts() -> None:
+    from core.safe_text import flat_segment
+
+    parts = ["As", " ", "an", " \n\t ", "AI", " language\x1b[2J"]
+    assert "".join(flat_segment(p) for p in parts) == "As an ⏎ AI language\\x1b[2J"

@@ -81,3 +81,11 @@ async def test_library_overview_and_errors(tmp_path: Path) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: view._text.startswith("lib:") and view.counts is not None)
         assert view.counts is not None and view.counts.total >= 1
+
+
+def test_match_column_keeps_spaces_between_matched_words() -> None:
+    from tui.views.search import marked
+
+    text = "Sure. As an AI language model, I cannot."
+    spans = [(6, 8), (9, 11), (12, 14)]
+    assert marked(text, spans, start=0, width=60).plain == text

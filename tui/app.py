@@ -17,7 +17,7 @@ from textual.screen import Screen
 
 from store.connection import Store
 from store.items import ItemFilter
-from tui.keymap import APP_BINDINGS
+from tui.keymap import APP_BINDINGS, view_bindings
 from tui.messages import ListReady
 from tui.views.base import View
 from tui.views.help import HelpScreen, help_entries
@@ -36,7 +36,7 @@ class ThresherApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "Thresher"
-    BINDINGS = APP_BINDINGS
+    BINDINGS = [*APP_BINDINGS, *view_bindings([(spec.name, spec.key, spec.title) for spec in VIEWS])]
     MODES: ClassVar = {spec.name: spec.factory for spec in VIEWS}
     DEFAULT_MODE = VIEWS[0].name
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]

@@ -10,6 +10,15 @@ APP_BINDINGS: list[BindingType] = [
     Binding("v", "pick_view", "Switch view (v, then its number)", show=False, id="app.views"),
 ]
 
+
+def view_bindings(views: list[tuple[str, str, str]]) -> list[BindingType]:
+    """Return F-key bindings (F1 = view 1, ...) that switch views even while a text field has focus."""
+    return [
+        Binding(f"f{key}", f"show_view('{name}')", f"Go to {title} (F{key})", show=False, priority=True,
+                id=f"app.view.{name}")
+        for name, key, title in views
+    ]
+
 LIST_BINDINGS: list[BindingType] = [
     Binding("j,down", "cursor_down", "Next item", show=False, id="list.down"),
     Binding("k,up", "cursor_up", "Previous item", show=False, id="list.up"),

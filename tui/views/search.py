@@ -20,7 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from core.models import Action, DecisionSource
-from core.safe_text import one_line, visible
+from core.safe_text import flat_segment, one_line, visible
 from core.search.evaluate import highlights
 from core.search.record import Record
 from store.items import ItemFilter
@@ -110,7 +110,7 @@ def marked(text: str, spans: list[tuple[int, int]], start: int = 0, width: int |
 
 def _show(text: str, width: int | None) -> str:
     """Escape text for the terminal, on one line when a width is given."""
-    return one_line(text, len(text) + 1) if width is not None else visible(text)
+    return flat_segment(text) if width is not None else visible(text)
 
 
 class SearchView(View):
