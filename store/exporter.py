@@ -12,6 +12,7 @@ last assistant turn of a conversation.  Parquet holds every column; importing it
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -49,9 +50,14 @@ class ExportError(StoreError):
     """An export could not be written; the message says why in one line."""
 
 
-def _where(status: str | None, include_heldout: bool) -> str:
+CONTAMINATED_SQL = "id IN (SELECT item_id FROM scores WHERE scorer = 'contamination' AND verdict = 'flag')"
+
+
+def _where(status: str | None, include_heldout: bool, include_contaminated: bool = True) -> str:
     """Return the SQL condition for the items to export; values are checked, so inlining is safe."""
     clauses = []
+    if not include_contaminated:
+        clauses.append(f"NOT ({CONTAMINATED_SQL})")
     if status is not None:
         if status not in {s.value for s in Status}:
             raise ExportError(f"unknown status '{status}' (expected one of {', '.join(s.value for s in Status)})")
@@ -68,17 +74,27 @@ def export_items(
     fmt: str = "alpaca",
     status: str | None = "accepted",
     include_heldout: bool = False,
+    include_contaminated: bool = False,
+    ids: Sequence[int] | None = None,
 ) -> int:
-    """Write the chosen items, in id order, to `out` and return how many rows were written."""
+    """Write the chosen items, in id order, to `out` and return how many rows were written.
+
+    Items flagged as overlapping the held-out split are left out unless `include_contaminated`;
+    `ids`, when given, limits the export to exactly those items.
+    """
     if fmt not in EXPORT_FORMATS:
         raise ExportError(f"unknown export format '{fmt}' (expected one of {', '.join(EXPORT_FORMATS)})")
     target = Path(out)
     if target.is_dir():
         raise ExportError(f"cannot export to {target}: it is a directory")
-    query = f"SELECT {_COLUMNS[fmt]} FROM items WHERE {_where(status, include_heldout)} ORDER BY id"
+    where = _where(status, include_heldout, include_contaminated)
+    cur = store.cursor()
+    if ids is not None:
+        cur.execute("CREATE TEMP TABLE export_ids AS SELECT unnest(?::BIGINT[]) AS id", [list(ids)])
+        where += " AND id IN (SELECT id FROM export_ids)"
+    query = f"SELECT {_COLUMNS[fmt]} FROM items WHERE {where} ORDER BY id"
     partial = target.with_name(target.name + ".partial")
     options = "FORMAT parquet" if fmt == "parquet" else "FORMAT json"
-    cur = store.cursor()
     try:
         rows = cur.execute(f"COPY ({query}) TO '{str(partial).replace(chr(39), chr(39) * 2)}' ({options})").fetchall()
     except duckdb.Error as error:

@@ -70,29 +70,9 @@ def eval_ids(cur: duckdb.DuckDBPyConnection) -> list[int]:
     return [int(r[0]) for r in cur.execute(f"SELECT id FROM items WHERE {EVAL_SQL} ORDER BY id").fetchall()]
 
 
-class _Selected(Store):
-    """The same store, except that `items` names only the chosen rows on the cursor it hands out.
-
-    store.exporter always reads the `items` table; a temporary table of that name on the export's own
-    cursor shadows it, so the export writes exactly the chosen rows with the exporter's own writers.
-    """
-
-    def __init__(self, store: Store, ids: list[int]) -> None:
-        """Wrap an open store and the ids to export."""
-        super().__init__(store.path, store._con, store.read_only)
-        self._ids = ids
-
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        """Return a cursor on which `items` holds only the chosen rows."""
-        cur = super().cursor()
-        cur.execute("CREATE TEMP TABLE items AS SELECT * FROM main.items WHERE id IN (SELECT unnest(?::BIGINT[]))",
-                    [self._ids])
-        return cur
-
-
 def export_ids(store: Store, out: Path, ids: list[int], fmt: str) -> int:
     """Write exactly these items (whatever their status or split) with store.exporter; return the rows written."""
-    return export_items(_Selected(store, ids), out, fmt=fmt, status=None, include_heldout=True)
+    return export_items(store, out, fmt=fmt, status=None, include_heldout=True, include_contaminated=True, ids=ids)
 
 
 def sibling(out: Path, tag: str, suffix: str | None = None) -> Path:

@@ -178,3 +178,25 @@ def test_a_failed_copy_removes_its_partial_file(db: Store, tmp_path: Path, monke
     with pytest.raises(ExportError, match="No space left on device"):
         export_items(db, tmp_path / "out.jsonl")
     assert not list(tmp_path.glob("out.jsonl*"))
+
+
+def test_contaminated_items_are_left_out_unless_asked(tmp_path: Path) -> None:
+    from core.models import Action, Item
+    from store.connection import open_store
+    from store.decisions import decide
+    from store.exporter import export_items
+    from store.items import insert_items
+
+    with open_store(tmp_path / "c.duckdb") as store:
+        with store.transaction() as cur:
+            ids = insert_items(cur, None, [Item(f"q{i}", f"a{i}") for i in range(4)])
+            cur.execute("INSERT INTO scores (item_id, scorer, scorer_version, score, verdict, reason) "
+                        "VALUES (?, 'contamination', '1', 1.0, 'flag', 'overlaps held-out item 9')", [ids[1]])
+        decide(store, ids, Action.ACCEPT)
+        plain = tmp_path / "plain.jsonl"
+        assert export_items(store, plain) == 3
+        assert "q1" not in plain.read_text()
+        assert export_items(store, tmp_path / "all.jsonl", include_contaminated=True) == 4
+        chosen = tmp_path / "chosen.jsonl"
+        assert export_items(store, chosen, ids=[ids[0], ids[3]]) == 2
+        assert [json.loads(line)["instruction"] for line in chosen.read_text().splitlines()] == ["q0", "q3"]

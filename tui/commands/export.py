@@ -17,6 +17,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--format", dest="fmt", choices=EXPORT_FORMATS, default="alpaca")
     parser.add_argument("--status", default="accepted", choices=["accepted", "rejected", "pending", "skipped"])
     parser.add_argument("--include-heldout", action="store_true", help="also export held-out items")
+    parser.add_argument("--include-contaminated", action="store_true",
+                        help="also export items flagged as overlapping the held-out split")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     add_mix_arguments(parser)
     parser.set_defaults(handler=run)
@@ -28,7 +30,8 @@ def run(args: argparse.Namespace) -> int:
         return run_mix(args)
     with open_from_args(args) as store:
         written = export_items(store, args.out, fmt=args.fmt, status=args.status,
-                               include_heldout=args.include_heldout)
+                               include_heldout=args.include_heldout,
+                               include_contaminated=args.include_contaminated)
     if args.json:
         print_json({"out": str(args.out), "format": args.fmt, "rows": written})
     else:
