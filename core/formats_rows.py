@@ -15,8 +15,14 @@ from itertools import chain
 from typing import Any
 
 from core.formats import FLAT_FORMATS, Shape, resolve_shape
+from core.formats_fields import ROLE_MAP, RowProblem, check_meta, extra_fields, optional_text, parse_turns, text_field
 from core.formats_read import LINE_CONTAINERS, BadRow, FormatError, describe
 from core.models import Item, RowError, Turn
+
+__all__ = [
+    "MAX_REPORTED", "ROLE_MAP", "SAMPLE_ROWS", "THRESHER_DROPPED", "Collected", "RowProblem", "collect_rows",
+    "convert_row", "parse_turns", "row_unit",
+]
 
 MAX_REPORTED = 1000
 """At most this many row errors are kept; the counts stay exact."""
@@ -28,128 +34,6 @@ THRESHER_DROPPED = frozenset(
     {"id", "origin", "split", "batch_id", "status", "status_reason", "status_group", "content_hash", "created_at"}
 )
 """Columns of a Thresher export that the store manages itself and an import ignores."""
-
-ROLE_MAP = {
-    "user": "user", "human": "user", "prompter": "user",
-    "assistant": "assistant", "gpt": "assistant", "chatgpt": "assistant", "bing": "assistant",
-    "bard": "assistant", "model": "assistant", "bot": "assistant",
-    "system": "system", "developer": "system",
-    "tool": "tool", "function": "tool", "observation": "tool", "ipython": "tool",
-}
-"""Role names of ShareGPT, OpenAI and friends, mapped to user/assistant/system/tool."""
-
-
-class RowProblem(Exception):
-    """One row cannot become an item; the message says why."""
-
-
-def _check_unicode(text: str, what: str) -> str:
-    """Return text unchanged, or fail if it holds lone surrogates that UTF-8 cannot store."""
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise RowProblem(f"{what} is not valid Unicode (a lone surrogate escape)") from None
-    return text
-
-
-def _text(row: Mapping[str, Any], key: str, *, required: bool, nonempty: bool = False) -> str:
-    """Return a text field of a row, enforcing presence and type."""
-    value = row.get(key)
-    if type(value) is str:
-        if nonempty and not value.strip():
-            raise RowProblem(f"field '{key}' is empty")
-        return _check_unicode(value, f"field '{key}'")
-    if value is None:
-        if required:
-            raise RowProblem(f"field '{key}' is null" if key in row else f"missing field '{key}'")
-        return ""
-    if type(value) is int:
-        return str(value)
-    raise RowProblem(f"field '{key}' is {describe(value)}, expected text")
-
-
-def _optional_text(row: Mapping[str, Any], key: str | None) -> str | None:
-    """Return an optional text field (ext_id, kind) or None when absent, null or empty."""
-    if key is None:
-        return None
-    value = row.get(key)
-    if value is None or value == "":
-        return None
-    if type(value) is str:
-        return _check_unicode(value, f"field '{key}'")
-    if type(value) is int:
-        return str(value)
-    raise RowProblem(f"field '{key}' is {describe(value)}, expected text")
-
-
-def _check_meta(value: Any, key: str) -> None:
-    """Fail if a metadata value holds text that UTF-8 cannot store."""
-    if isinstance(value, str):
-        _check_unicode(value, f"field '{key}'")
-    elif isinstance(value, list):
-        for element in value:
-            _check_meta(element, key)
-    elif isinstance(value, dict):
-        for inner_key, inner in value.items():
-            _check_meta(inner_key, key)
-            _check_meta(inner, key)
-
-
-def _extras(row: Mapping[str, Any], shape: Shape, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """Return the fields the shape does not use, for the item's metadata."""
-    consumed = shape.consumed
-    extras = {k: v for k, v in row.items() if k not in consumed and k not in skip}
-    for key, value in extras.items():
-        if not (type(value) is str and value.isascii()):
-            _check_meta(key, key)
-            _check_meta(value, key)
-    return extras
-
-
-def _turn_text(content: Any, number: int) -> str:
-    """Return the text of one turn's content: a string, null, or a list of text parts."""
-    if type(content) is str:
-        return _check_unicode(content, f"turn {number}")
-    if content is None:
-        return ""
-    if isinstance(content, list):
-        texts = []
-        for part in content:
-            text = part.get("text") if isinstance(part, dict) else part if isinstance(part, str) else None
-            if not isinstance(text, str):
-                kind = part.get("type", "?") if isinstance(part, dict) else describe(part)
-                raise RowProblem(f"turn {number} has a non-text part ({kind})")
-            texts.append(_check_unicode(text, f"turn {number}"))
-        return "\n".join(texts)
-    raise RowProblem(f"turn {number} content is {describe(content)}, expected text")
-
-
-def parse_turns(value: Any, key: str) -> list[Turn]:
-    """Return the turns of a ShareGPT (from/value) or OpenAI (role/content) conversation."""
-    if isinstance(value, str) and key == "conversation":
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise RowProblem(f"field '{key}' is not a JSON list of turns") from None
-    if not isinstance(value, list):
-        raise RowProblem(f"missing field '{key}'" if value is None else
-                         f"field '{key}' is {describe(value)}, expected a list of turns")
-    if not value:
-        raise RowProblem(f"field '{key}' has no turns")
-    turns = []
-    for number, turn in enumerate(value, 1):
-        if not isinstance(turn, dict):
-            raise RowProblem(f"turn {number} is {describe(turn)}, expected an object")
-        raw_role = turn["from"] if "from" in turn else turn.get("role")
-        if not isinstance(raw_role, str):
-            raise RowProblem(f"turn {number} has no role")
-        role = ROLE_MAP.get(raw_role.strip().lower())
-        if role is None:
-            raise RowProblem(f"turn {number} has an unknown role '{raw_role[:40]}'")
-        content = turn["value"] if "value" in turn else turn.get("content")
-        turns.append(Turn(role, _turn_text(content, number)))
-    return turns
 
 
 def _chat_item(turns: list[Turn], shape: Shape, row: Mapping[str, Any], meta: dict[str, Any],
@@ -163,16 +47,16 @@ def _chat_item(turns: list[Turn], shape: Shape, row: Mapping[str, Any], meta: di
     last_reply = next((t.content for t in reversed(turns) if t.role == "assistant"), None)
     if last_reply is None:
         raise RowProblem("conversation has no assistant turn")
-    return Item(first_user, last_reply, kind=_optional_text(row, shape.fields.get("kind")) or shape.kind,
+    return Item(first_user, last_reply, kind=optional_text(row, shape.fields.get("kind")) or shape.kind,
                 origin=origin, split=split, conversation=turns, metadata=meta,
-                ext_id=_optional_text(row, shape.fields.get("ext_id")))
+                ext_id=optional_text(row, shape.fields.get("ext_id")))
 
 
 def _self_instruct_items(row: Mapping[str, Any], shape: Shape, origin: str, split: str,
                          problems: list[str]) -> list[Item]:
     """Build one item per instance of a Self-Instruct task; bad instances become problems."""
     fields = shape.fields
-    instruction = _text(row, fields["instruction"], required=True, nonempty=True)
+    instruction = text_field(row, fields["instruction"], required=True, nonempty=True)
     key = fields["instances"]
     instances = row.get(key)
     if instances is None:
@@ -181,9 +65,9 @@ def _self_instruct_items(row: Mapping[str, Any], shape: Shape, origin: str, spli
         raise RowProblem(f"field '{key}' is {describe(instances)}, expected a list of instances")
     if not instances:
         raise RowProblem(f"field '{key}' is an empty list")
-    task_id = _optional_text(row, fields.get("ext_id"))
-    kind = _optional_text(row, fields.get("kind")) or shape.kind
-    meta = _extras(row, shape)
+    task_id = optional_text(row, fields.get("ext_id"))
+    kind = optional_text(row, fields.get("kind")) or shape.kind
+    meta = extra_fields(row, shape)
     items = []
     for index, instance in enumerate(instances):
         try:
@@ -191,10 +75,11 @@ def _self_instruct_items(row: Mapping[str, Any], shape: Shape, origin: str, spli
                 raise RowProblem(f"is {describe(instance)}, expected an object")
             extra = {k: v for k, v in instance.items() if k not in ("input", "output")}
             for key, value in extra.items():
-                _check_meta(value, key)
+                check_meta(value, key)
             many = len(instances) > 1
             items.append(Item(
-                instruction, _text(instance, "output", required=True), _text(instance, "input", required=False),
+                instruction, text_field(instance, "output", required=True),
+                text_field(instance, "input", required=False),
                 kind=kind, origin=origin, split=split,
                 metadata={**meta, **extra, **({"instance": index} if many else {})},
                 ext_id=f"{task_id}#{index}" if task_id and many else task_id,
@@ -213,14 +98,14 @@ def _thresher_item(row: Mapping[str, Any], shape: Shape, origin: str, split: str
             raw_meta = json.loads(raw_meta)
         except ValueError:
             raise RowProblem(f"field '{fields['metadata']}' is not JSON") from None
-    meta = {**(raw_meta if isinstance(raw_meta, dict) else {}), **_extras(row, shape, THRESHER_DROPPED)}
+    meta = {**(raw_meta if isinstance(raw_meta, dict) else {}), **extra_fields(row, shape, THRESHER_DROPPED)}
     conversation = row.get(fields["conversation"])
     turns = parse_turns(conversation, "conversation") if conversation not in (None, "", []) else None
     return Item(
-        _text(row, fields["instruction"], required=True, nonempty=True),
-        _text(row, fields["response"], required=True), _text(row, fields["input"], required=False),
-        kind=_optional_text(row, fields.get("kind")) or shape.kind, origin=origin, split=split,
-        conversation=turns, metadata=meta, ext_id=_optional_text(row, fields.get("ext_id")),
+        text_field(row, fields["instruction"], required=True, nonempty=True),
+        text_field(row, fields["response"], required=True), text_field(row, fields["input"], required=False),
+        kind=optional_text(row, fields.get("kind")) or shape.kind, origin=origin, split=split,
+        conversation=turns, metadata=meta, ext_id=optional_text(row, fields.get("ext_id")),
     )
 
 
@@ -232,17 +117,17 @@ def convert_row(row: Any, shape: Shape, origin: str, split: str) -> tuple[list[I
         fields = shape.fields
         if shape.fmt in FLAT_FORMATS:
             item = Item(
-                _text(row, fields["instruction"], required=True, nonempty=True),
-                _text(row, fields["response"], required=True),
-                _text(row, fields["input"], required=False),
-                kind=_optional_text(row, fields.get("kind")) or shape.kind, origin=origin, split=split,
-                metadata=_extras(row, shape), ext_id=_optional_text(row, fields.get("ext_id")),
+                text_field(row, fields["instruction"], required=True, nonempty=True),
+                text_field(row, fields["response"], required=True),
+                text_field(row, fields["input"], required=False),
+                kind=optional_text(row, fields.get("kind")) or shape.kind, origin=origin, split=split,
+                metadata=extra_fields(row, shape), ext_id=optional_text(row, fields.get("ext_id")),
             )
             return [item], []
         if shape.fmt in ("sharegpt", "openai"):
             key = fields["conversation"]
             turns = parse_turns(row.get(key), key)
-            return [_chat_item(turns, shape, row, _extras(row, shape), origin, split)], []
+            return [_chat_item(turns, shape, row, extra_fields(row, shape), origin, split)], []
         if shape.fmt == "thresher":
             return [_thresher_item(row, shape, origin, split)], []
         problems: list[str] = []

@@ -1,4 +1,7 @@
-"""Dedup runs: compute or reuse pairs, cluster, record runs and clusters, and act on them by decision."""
+"""Dedup runs: compute or reuse pairs, cluster, record runs and clusters, and act on them by decision.
+
+Decontamination lives in store.contamination; its public names are importable from here too.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +14,21 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from core.dedup.embed import Embedder, centred, make_embedder
+from core.dedup.embed import Embedder, make_embedder
 from core.dedup.graph import Cluster, Pairs, Quality, cluster_pairs
 from core.dedup.pipeline import exact_item_pairs, lexical_item_pairs, semantic_item_pairs
 from core.dedup.spec import DedupSpec
 from core.models import Action, DecisionSource
 from store.connection import Store, StoreError
+from store.contamination import CONTAMINATION, CONTAMINATION_VERSION, Contamination, decontaminate
 from store.decisions import GroupResult, decide
 from store.embeddings import Texts, cached_pairs, embed_cached, load_texts, save_pairs
+
+__all__ = [
+    "CONTAMINATION", "CONTAMINATION_VERSION", "Contamination", "DedupRun", "RunInfo", "alive_ids", "cluster_now",
+    "compute_pairs", "decide_member", "decontaminate", "latest_run", "load_clusters", "pairs_for", "quality_of",
+    "reject_all_but_keeper", "run_dedup", "run_info", "save_run", "set_keeper", "split_member",
+]
 
 
 @dataclass(slots=True)
@@ -183,9 +193,13 @@ def set_keeper(store: Store, run_id: int, cluster_id: int, item_id: int) -> None
         cluster = _cluster(cur, run_id, cluster_id)
         if item_id not in cluster.item_ids:
             raise StoreError(f"item {item_id} is not in cluster {cluster_id} of run {run_id}")
+        # The old keeper's similarity to the new one is what the new keeper's row held.
+        rows = cur.execute("SELECT similarity FROM clusters WHERE run_id = ? AND item_id = ?",
+                           [run_id, item_id]).fetchall()
+        to_old_keeper = rows[0][0] if rows else None
         cur.execute("UPDATE clusters SET is_keeper = (item_id = ?), similarity = CASE WHEN item_id = ? THEN 1.0 "
-                    "WHEN item_id = ? THEN similarity ELSE NULL END WHERE run_id = ? AND cluster_id = ?",
-                    [item_id, item_id, cluster.keeper, run_id, cluster_id])
+                    "WHEN item_id = ? THEN ? ELSE NULL END WHERE run_id = ? AND cluster_id = ?",
+                    [item_id, item_id, cluster.keeper, to_old_keeper, run_id, cluster_id])
 
 
 def split_member(store: Store, run_id: int, item_id: int) -> None:
@@ -235,67 +249,3 @@ def decide_member(store: Store, run_id: int, item_id: int, action: Action) -> Gr
         raise StoreError(f"item {item_id} is in no cluster of run {run_id}")
     reason = f"duplicate of {rows[0][0]} ({label})" if action is Action.REJECT else None
     return decide(store, [item_id], action, reason=reason, actor="dedup")
-
-
-CONTAMINATION = "contamination"
-CONTAMINATION_VERSION = "1"
-
-
-@dataclass(frozen=True, slots=True)
-class Contamination:
-    """A training item flagged against a held-out item, and why."""
-
-    item_id: int
-    heldout_id: int
-    kind: str
-    score: float
-    reason: str
-
-
-def decontaminate(
-    store: Store, *, semantic: bool = True, fast: bool = False, threshold: float | None = None,
-    embedder: Embedder | None = None,
-) -> tuple[int, int, list[Contamination]]:
-    """Flag training items overlapping held-out ones (13-grams, then semantic); return counts and flags."""
-    from core.dedup.contamination import ngram_overlaps, semantic_matches
-    from core.dedup.spec import DEFAULT_THRESHOLD
-
-    cur = store.cursor()
-    train, held = load_texts(cur, "both"), load_texts(cur, "both", split="heldout")
-    flags: dict[int, Contamination] = {}
-    for hit in ngram_overlaps(train.texts, held.texts):
-        held_id = int(held.ids[hit.heldout_index])
-        reason = f"13-gram overlap with held-out item {held_id}: '{hit.evidence}'"
-        flags[int(train.ids[hit.train_index])] = Contamination(
-            int(train.ids[hit.train_index]), held_id, "ngram", 1.0, reason)
-    if semantic and len(held.ids) and len(train.ids):
-        model = embedder or make_embedder(fast)
-        cut = threshold if threshold is not None else DEFAULT_THRESHOLD["semantic-fast" if fast else "semantic"]
-        train_i, held_i = load_texts(cur, "instruction"), load_texts(cur, "instruction", split="heldout")
-        vectors = [embed_cached(store, t, range(len(t.ids)), model, "instruction") for t in (train_i, held_i)]
-        if getattr(model, "centre", False) and len(vectors[0]):
-            mean = vectors[0].mean(0)
-            vectors = [centred(v, mean) for v in vectors]
-        for hit in semantic_matches(vectors[0], vectors[1], cut):
-            item, held_id = int(train_i.ids[hit.train_index]), int(held_i.ids[hit.heldout_index])
-            if item not in flags:
-                reason = f"semantic neighbour of held-out item {held_id} ({hit.evidence}, {model.name})"
-                flags[item] = Contamination(item, held_id, "semantic", hit.score, reason)
-    _write_flags(store, list(flags.values()))
-    return len(train.ids), len(held.ids), sorted(flags.values(), key=lambda f: f.item_id)
-
-
-def _write_flags(store: Store, flags: Sequence[Contamination]) -> None:
-    """Replace the stored contamination flags with these."""
-    table = pa.table({"item_id": pa.array([f.item_id for f in flags], pa.int64()),
-                      "score": pa.array([f.score for f in flags], pa.float64()),
-                      "reason": pa.array([f.reason for f in flags], pa.string())})
-    scorer = [CONTAMINATION, CONTAMINATION_VERSION]
-    with store.transaction() as cur:
-        cur.execute("DELETE FROM scores WHERE scorer = ? AND scorer_version = ?", scorer)
-        cur.register("_flags", table)
-        try:
-            cur.execute("INSERT INTO scores (item_id, scorer, scorer_version, score, verdict, reason) "
-                        "SELECT item_id, ?, ?, score, 'flag', reason FROM _flags", scorer)
-        finally:
-            cur.unregister("_flags")

@@ -116,9 +116,14 @@ def test_keeper_is_chosen_by_scores_and_can_be_changed(dup_store: tuple[Store, d
     result = run_dedup(store, DedupSpec("lexical", "both"))
     cluster = next(c for c in result.clusters if original in c.item_ids)
     assert cluster.keeper == copy
+    sim_before = store.cursor().execute("SELECT similarity FROM clusters WHERE run_id = ? AND item_id = ?",
+                                        [result.run_id, original]).fetchall()[0][0]
     set_keeper(store, result.run_id, cluster.cluster_id, original)
     [changed] = [c for c in load_clusters(store.cursor(), result.run_id) if c.cluster_id == cluster.cluster_id]
     assert changed.keeper == original and changed.members[0][0] == copy
+    sql = "SELECT item_id, similarity FROM clusters WHERE run_id = ? AND item_id IN (?, ?)"
+    sims = dict(store.cursor().execute(sql, [result.run_id, original, copy]).fetchall())
+    assert sims[original] == 1.0 and sims[copy] == sim_before < 1.0
 
 
 def test_reject_all_but_keeper_is_one_undoable_group(dup_store: tuple[Store, dict[int, int]]) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from textual.message import Message
 
+from core.dedup.graph import Cluster
 from core.models import StoredItem
 from store.audits import AuditInfo
 from store.decisions import GroupResult
@@ -121,6 +122,27 @@ class AuditOpened(WriteDone):
     audit: AuditInfo | None = None
     reviewed: set[int] = field(default_factory=set)
     resume_position: int | None = None
+
+
+@dataclass
+class ClusterChanged(WriteDone):
+    """A stored cluster was edited (its keeper changed, or a member split out); `cluster` is it as now stored.
+
+    `cluster` leaves out rejected members, like the clusters view; it is None once the cluster is gone.
+    """
+
+    run_id: int = 0
+    cluster_id: int = 0
+    item_id: int = 0
+    change: str = ""
+    cluster: Cluster | None = None
+
+
+@dataclass
+class ThresholdsSaved(WriteDone):
+    """Scorer thresholds were saved to the store's settings."""
+
+    thresholds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

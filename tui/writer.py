@@ -1,10 +1,17 @@
-"""The single writer: every store write runs here, one at a time, strictly in the order it was queued."""
+"""The single writer: every store write runs here, one at a time, strictly in the order it was queued.
+
+A write is a job: anything with `journal_entry()` and `run(store, seq, journal_seq)` (the `Job` protocol). The
+generic jobs (decide, undo/redo, edit, open an audit) live here; a view may define its own next to it (the
+clusters view's keeper and split jobs, the filters view's threshold save) so that this module imports nothing
+heavy and every view still writes through the one queue.
+"""
 
 from __future__ import annotations
 
 import queue
 import threading
 from dataclasses import dataclass
+from typing import Protocol
 
 import duckdb
 from textual.message import Message
@@ -19,6 +26,21 @@ from store.journal import Journal
 from store.listing import statuses
 from store.stats import status_counts
 from tui.messages import AuditOpened, DecisionRecorded, EditSaved, StepApplied, TotalsRead, WriteDone, WriteFailed
+
+
+class Job(Protocol):
+    """A store write the queue can run; the result (or a WriteFailed) is posted back as a past-tense message."""
+
+    def journal_entry(self) -> dict[str, object] | None:
+        """Return the journal line that replays this write after a crash, or None when it is not a decision.
+
+        Only operations `store.journal.apply_entry` knows may be journaled (decide, edit, undo, redo).
+        """
+        ...
+
+    def run(self, store: Store, seq: int, journal_seq: int | None = None) -> Message:
+        """Commit the write (in the writer thread) and return the message reporting it; raise on failure."""
+        ...
 
 
 def read_totals(cur: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], str | None]:
@@ -113,9 +135,6 @@ class OpenAudit:
             reviewed = reviewed_item_ids(cur, audit)
             resume = first_unreviewed_position(cur, audit)
         return AuditOpened(seq, None, None, audit=audit, reviewed=reviewed, resume_position=resume)
-
-
-Job = Decide | Step | Edit | OpenAudit
 
 
 class WriteQueue:

@@ -9,6 +9,7 @@ COMMAND_MODULES = (
     "tui.commands.export",
     "tui.commands.dedup",
     "tui.commands.generate",
+    "tui.commands.recipes",
     "tui.commands.filter",
     "tui.commands.calibrate",
     "tui.commands.search",

@@ -15,7 +15,9 @@ from textual.widgets import DataTable, Footer, Static
 from core.calibration import bar
 from core.scorers import build_scorers
 from core.scorers.base import Scorer
+from store.connection import Store
 from store.scores import effective_threshold, load_thresholds, save_thresholds, score_values
+from tui.messages import ThresholdsSaved, WriteFailed
 from tui.views.base import View
 
 FILTERS_BINDINGS: list[BindingType] = [
@@ -27,6 +29,23 @@ FILTERS_BINDINGS: list[BindingType] = [
 ]
 COLUMNS = ("filter", "version", "threshold", "scored", "flagged", "share")
 BINS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class SaveThresholds:
+    """A writer job: merge scorer thresholds into the saved ones (a setting, not a decision: not journaled)."""
+
+    thresholds: tuple[tuple[str, float], ...]
+
+    def journal_entry(self) -> None:
+        """Return None: a saved threshold is not a decision."""
+        return None
+
+    def run(self, store: Store, seq: int, journal_seq: int | None = None) -> Message:
+        """Save the thresholds and report them."""
+        chosen = dict(self.thresholds)
+        save_thresholds(store, chosen)
+        return ThresholdsSaved(seq, None, None, thresholds=chosen)
 
 
 @dataclass
@@ -177,14 +196,17 @@ class FiltersView(View):
         """Save the highlighted filter's threshold for `thresher calibrate --apply` and other views."""
         entry = self.current()
         if entry is not None:
-            self.save(entry.scorer.name, entry.threshold)
+            self.writer.submit(SaveThresholds(((entry.scorer.name, entry.threshold),)), self)
 
-    @work(thread=True, group="filters-save", exit_on_error=False)
-    def save(self, name: str, threshold: float) -> None:
-        """Write the threshold to the store's settings."""
-        save_thresholds(self.store, {name: threshold})
-        self.app.call_from_thread(self.notify, f"saved {name} threshold {threshold:g}", markup=False)
+    def on_thresholds_saved(self, message: ThresholdsSaved) -> None:
+        """Confirm a saved threshold and re-read the scores with it."""
+        for name, threshold in message.thresholds.items():
+            self.notify(f"saved {name} threshold {threshold:g}", markup=False)
         self.load()
+
+    def on_write_failed(self, message: WriteFailed) -> None:
+        """Report a failed save."""
+        self.notify(f"saving the threshold failed: {message.error}", severity="error", markup=False)
 
     def action_refresh(self) -> None:
         """Re-read the scores."""

@@ -1,21 +1,17 @@
-"""The generation view's state, layout and workers, and the handlers that fold worker results into the UI.
+"""The generation view's state and layout, and the handlers that fold worker results into the UI.
 
-Every store and engine call runs in a thread worker; the engine's progress callback posts a message per update.
+Every store and engine call runs in a thread worker (tui.views.generation_workers); the engine's progress
+callback posts a message per update.
 """
 
 from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
@@ -23,71 +19,33 @@ from textual.widgets.option_list import Option
 from core.generation.batch import BatchResult, Estimate
 from core.generation.engine import Progress
 from core.safe_text import one_line
-from store.generation import estimate, resume_batch, run_batch
-from tui.views.base import View
 from tui.views.generation_form import (
     FIELDS,
     RecipeChoice,
     ResumableBatch,
-    error_text,
     estimate_text,
-    load_recipes,
-    load_resumable,
     progress_text,
     result_text,
-    resume_overrides,
-    spec_from_form,
+)
+from tui.views.generation_workers import (
+    EstimateReady,
+    GenerationFinished,
+    GenerationProgressed,
+    GenerationWorkers,
+    RecipesLoaded,
+    ResumableLoaded,
 )
 from tui.views.triage import TriageView
 
 ESTIMATE_DELAY_S = 0.35
 CLOSE_WAIT_S = 15.0
 
-
-@dataclass
-class RecipesLoaded(Message):
-    """The recipes were read (or reading them failed)."""
-
-    recipes: list[RecipeChoice]
-    error: str | None = None
+__all__ = ["CLOSE_WAIT_S", "ESTIMATE_DELAY_S", "EstimateReady", "GenerationBase", "GenerationFinished",
+           "GenerationProgressed", "RecipesLoaded", "ResumableLoaded"]
 
 
-@dataclass
-class ResumableLoaded(Message):
-    """The generation batches that stopped early were read."""
-
-    generation: int
-    batches: list[ResumableBatch]
-
-
-@dataclass
-class EstimateReady(Message):
-    """An estimate finished: the estimate, or why the form cannot run."""
-
-    generation: int
-    estimate: Estimate | None
-    error: str | None = None
-
-
-@dataclass
-class GenerationProgressed(Message):
-    """The running batch reported its counters."""
-
-    run: int
-    progress: Progress
-
-
-@dataclass
-class GenerationFinished(Message):
-    """A run ended: its result, or the error that stopped it from starting or finishing."""
-
-    run: int
-    result: BatchResult | None
-    error: str | None = None
-
-
-class GenerationBase(View):
-    """The generation view's state, layout, workers and result handlers; GenerationView adds the keys."""
+class GenerationBase(GenerationWorkers):
+    """The generation view's state, layout and result handlers; GenerationView adds the keys."""
 
     VIEW_TITLE = "Generate"
     CSS_PATH = "../generation.tcss"
@@ -108,8 +66,6 @@ class GenerationBase(View):
         self.running = False
         self.running_batch: int | None = None
         self.cancel_event: threading.Event | None = None
-        self._busy = 0
-        self._idle = threading.Condition()
         self.last_progress: Progress | None = None
         self.last_result: BatchResult | None = None
         self.triage_stale = False
@@ -157,75 +113,12 @@ class GenerationBase(View):
         resumable) and for any other store call of this view, so that the store can be closed after."""
         if self.cancel_event is not None:
             self.cancel_event.set()
-        with self._idle:
-            self._idle.wait_for(lambda: self._busy == 0, CLOSE_WAIT_S)
-
-    @contextmanager
-    def store_call(self) -> Iterator[None]:
-        """Count a worker's use of the store, so that closing the view can wait for it."""
-        with self._idle:
-            self._busy += 1
-        try:
-            yield
-        finally:
-            with self._idle:
-                self._busy -= 1
-                self._idle.notify_all()
-
-    # Workers ---------------------------------------------------------------------------------
-
-    @work(thread=True, group="generation-recipes", exclusive=True, exit_on_error=False)
-    def load_recipes(self) -> None:
-        """Read every recipe (adding the built-in ones when missing)."""
-        try:
-            with self.store_call():
-                self.post_message(RecipesLoaded(load_recipes(self.store)))
-        except Exception as error:  # noqa: BLE001 - shown in the view instead of crashing the app
-            self.post_message(RecipesLoaded([], one_line(str(error), 200)))
+        self.wait_for_store_calls(CLOSE_WAIT_S)
 
     def load_resumable(self) -> None:
         """Re-read the resumable batches; answers to earlier requests that arrive late are dropped."""
         self.resumable_generation += 1
         self.read_resumable(self.resumable_generation)
-
-    @work(thread=True, group="generation-resumable", exit_on_error=False)
-    def read_resumable(self, generation: int) -> None:
-        """Read the generation batches that stopped early."""
-        with self.store_call(), self.store.cursor() as cur:
-            self.post_message(ResumableLoaded(generation, load_resumable(cur)))
-
-    @work(thread=True, group="generation-estimate", exclusive=True, exit_on_error=False)
-    def run_estimate(self, generation: int, recipe: RecipeChoice, values: dict[str, str], seed: int) -> None:
-        """Render and price the batch the form describes, without sending anything."""
-        try:
-            with self.store_call():
-                found = estimate(self.store, spec_from_form(recipe, values, seed))
-        except Exception as error:  # noqa: BLE001 - a form or recipe problem, shown where the estimate goes
-            self.post_message(EstimateReady(generation, None, error_text(error)))
-            return
-        self.post_message(EstimateReady(generation, found))
-
-    @work(thread=True, group="generation-run", exit_on_error=False)
-    def run_generation(self, run: int, recipe: RecipeChoice | None, values: dict[str, str], seed: int,
-                       resume_id: int | None, cancel: threading.Event) -> None:
-        """Run a new batch (or resume one) to its end, a cancel, a budget stop or a fatal error."""
-
-        def progressed(progress: Progress) -> None:
-            self.post_message(GenerationProgressed(run, progress))
-
-        try:
-            with self.store_call():
-                if resume_id is not None:
-                    result = resume_batch(self.store, resume_id, overrides=resume_overrides(values),
-                                          on_progress=progressed, cancel=cancel)
-                else:
-                    assert recipe is not None
-                    result = run_batch(self.store, spec_from_form(recipe, values, seed), on_progress=progressed,
-                                       cancel=cancel)
-        except Exception as error:  # noqa: BLE001 - reported in the view; the batch stays resumable
-            self.post_message(GenerationFinished(run, None, error_text(error)))
-            return
-        self.post_message(GenerationFinished(run, result))
 
     # Results ---------------------------------------------------------------------------------
 

@@ -1,10 +1,9 @@
-"""Triage state and plumbing: layout, workers, and the handlers that fold worker results into the UI."""
+"""Triage state and plumbing: layout, and the handlers that fold worker results into the UI."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
@@ -12,11 +11,10 @@ from textual.widgets import Footer
 
 from core.models import StoredItem
 from core.safe_text import one_line
-from store import listing
 from store.audits import AuditInfo
-from store.items import ItemFilter, get_item
+from store.items import ItemFilter
 from store.listing import FilterOptions, ListSpec
-from store.settings import DEFAULT_REJECT_REASONS, reject_reasons
+from store.settings import DEFAULT_REJECT_REASONS
 from tui.keymap import DETAIL_BINDINGS
 from tui.messages import (
     AuditOpened,
@@ -31,17 +29,16 @@ from tui.messages import (
     WriteDone,
     WriteFailed,
 )
-from tui.views.base import View
+from tui.views.triage_workers import TriageWorkers
 from tui.widgets.detail import DetailPane
 from tui.widgets.item_list import ItemList
 from tui.widgets.status_bar import StatusBar, StatusInfo
-from tui.writer import read_totals
 
 DETAIL_CACHE = 64
 PREFETCH_AHEAD = 8
 
 
-class TriageBase(View):
+class TriageBase(TriageWorkers):
     """The triage view's state, layout and result handlers; TriageView adds the key actions."""
 
     VIEW_TITLE = "Triage"
@@ -102,36 +99,6 @@ class TriageBase(View):
     def help_extra(self) -> list[tuple[str, list[BindingType]]]:
         """List the detail pane's keys too when the list has focus."""
         return [] if self.detail.has_focus else [(DetailPane.HELP_TITLE, list(DETAIL_BINDINGS))]
-
-    # Workers ---------------------------------------------------------------------------------
-
-    @work(thread=True, group="overview", exclusive=True, exit_on_error=False)
-    def load_overview(self) -> None:
-        """Read counts, the last undoable action, reject reasons and filter choices."""
-        with self.store.cursor() as cur:
-            counts, last = read_totals(cur)
-            message = OverviewLoaded(counts, last, reject_reasons(cur), listing.filter_options(cur))
-        self.post_message(message)
-
-    @work(thread=True, group="details", exit_on_error=False)
-    def load_details(self, ids: tuple[int, ...]) -> None:
-        """Read full items for the detail pane, a few ahead of the cursor."""
-        with self.store.cursor() as cur:
-            items = [item for item in (get_item(cur, i) for i in ids) if item is not None]
-        self.post_message(DetailsLoaded(items, ids))
-
-    @work(thread=True, group="find", exclusive=True, exit_on_error=False)
-    def run_find(self, spec: ListSpec, text: str, key: int | None, backwards: bool, generation: int) -> None:
-        """Find the next (or previous) row containing text, wrapping around the list once."""
-        with self.store.cursor() as cur:
-            last = 2**62
-            hit = listing.find(cur, spec, text, before=key if key is not None else last) if backwards else (
-                listing.find(cur, spec, text, after=key))
-            wrapped = hit is None
-            if wrapped:
-                hit = listing.find(cur, spec, text, before=last) if backwards else listing.find(cur, spec, text)
-            index = listing.index_of(cur, spec, hit) if hit is not None else None
-        self.post_message(FindFinished(generation, text, hit, index, wrapped and hit is not None))
 
     # Results ---------------------------------------------------------------------------------
 
