@@ -78,11 +78,18 @@ class ClustersView(ClustersBase):
         run = f"{self.info.method} dedup run {self.info.run_id}" if self.info else "dedup"
         return f"duplicate of {cluster.keeper} ({run})"
 
-    def action_reject_member(self) -> None:
-        """Reject the shown member as a duplicate of its keeper."""
+    def _shown(self) -> tuple[Cluster, int] | None:
+        """Return the shown cluster and member position, ringing the bell when there is no member."""
         now = self.current()
         if now is None or not now[0].members:
             self.app.bell()
+            return None
+        return now
+
+    def action_reject_member(self) -> None:
+        """Reject the shown member as a duplicate of its keeper."""
+        now = self._shown()
+        if now is None:
             return
         cluster, at = now
         member = cluster.members[at][0]
@@ -91,9 +98,8 @@ class ClustersView(ClustersBase):
 
     def action_keep_member(self) -> None:
         """Accept the shown member and take it out of the cluster."""
-        now = self.current()
-        if now is None or not now[0].members:
-            self.app.bell()
+        now = self._shown()
+        if now is None:
             return
         cluster, at = now
         member = cluster.members[at][0]
@@ -102,9 +108,8 @@ class ClustersView(ClustersBase):
 
     def action_reject_all(self) -> None:
         """Reject every member but the keeper, as one undoable group."""
-        now = self.current()
-        if now is None or not now[0].members:
-            self.app.bell()
+        now = self._shown()
+        if now is None:
             return
         cluster = now[0]
         members = [i for i, _ in cluster.members]
@@ -113,9 +118,8 @@ class ClustersView(ClustersBase):
 
     def action_split(self) -> None:
         """Take the shown member out of the cluster without deciding on it (stored at the run's threshold)."""
-        now = self.current()
-        if now is None or not now[0].members:
-            self.app.bell()
+        now = self._shown()
+        if now is None:
             return
         cluster, at = now
         member = cluster.members[at][0]
@@ -124,9 +128,8 @@ class ClustersView(ClustersBase):
 
     def action_make_keeper(self) -> None:
         """Swap the shown member and the keeper (stored at the run's threshold; similarities from cached pairs)."""
-        now = self.current()
-        if now is None or not now[0].members:
-            self.app.bell()
+        now = self._shown()
+        if now is None:
             return
         cluster, at = now
         new, old = cluster.members[at][0], cluster.keeper
