@@ -162,3 +162,13 @@ def generation_spend(cur: duckdb.DuckDBPyConnection, batch_id: int | None = None
             "cost_per_accepted_usd": round(cost / accepted, 6) if accepted else None,
         })
     return report
+
+
+def failure_summary(cur: duckdb.DuckDBPyConnection, batch_id: int, limit: int = 3) -> list[tuple[str, int]]:
+    """Return the most common errors of a batch's failed requests, with how many requests hit each."""
+    rows = cur.execute(
+        "SELECT coalesce(error, 'unknown error'), count(*) FROM generation_requests "
+        "WHERE batch_id = ? AND status = 'failed' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+        [batch_id, limit],
+    ).fetchall()
+    return [(str(r[0]), int(r[1])) for r in rows]

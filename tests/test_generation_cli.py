@@ -138,3 +138,23 @@ def test_recipes_add_list_show_and_prices(tmp_path: Path) -> None:
     assert run_cli("prices", "--store", store_path, "set", "my-model*", "1.5", "3").returncode == 0
     prices = json.loads(run_cli("prices", "--store", store_path, "--json").stdout)
     assert {"pattern": "my-model*", "input_per_m": 1.5, "output_per_m": 3.0, "user": True} in prices
+
+
+def test_unreachable_endpoint_is_reported_and_exits_non_zero(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/v1"
+    done = run_cli("generate", "--store", str(tmp_path / "s.duckdb"), "--recipe", "domain-qa", "--domain", "law",
+                   "--topic", "contracts", "--n", "1", "--endpoint", url, "--model", "m", "--no-progress",
+                   "--timeout", "2", "--max-retries", "0")
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert any(f"failed at {url}: connection failed" in line for line in lines), done.stderr
+    assert lines[-1].startswith("thresher: error: no request of batch 1 succeeded")
+    assert "--resume 1 --retry-failed" in lines[-1]
+    with open_store(tmp_path / "s.duckdb") as store:
+        kept = store.cursor().execute("SELECT status, error FROM generation_requests").fetchall()
+    assert kept and kept[0][0] == "failed" and "connection" in kept[0][1]

@@ -20,7 +20,9 @@ from core.generation.pricing import PriceError, load_price_file
 from core.generation.report import format_estimate, format_progress, format_result
 from core.generation.spec import LOCAL_ENDPOINT, BatchSpec, SpecError, parse_param
 from core.recipes import RecipeError
+from core.safe_text import one_line
 from store.generation import estimate, resume_batch, run_batch, set_prices
+from store.generation_ledger import failure_summary
 from tui.commands.common import CliError, open_from_args, print_json, subcommand
 from tui.commands.recipes import run_local_model, run_prices, run_recipes, run_spend
 
@@ -170,6 +172,7 @@ def run_generate(args: argparse.Namespace) -> int:
                                       on_progress=printer, cancel=cancel)
             else:
                 result = run_batch(store, spec_from_args(args), on_progress=printer, cancel=cancel)
+            failures = failure_summary(store.cursor(), result.batch_id) if result.failed else []
     except _EXPECTED as error:
         raise CliError(str(error)) from None
     finally:
@@ -178,4 +181,12 @@ def run_generate(args: argparse.Namespace) -> int:
         print_json(asdict(result))
     else:
         print(format_result(result))
+    where = f" at {args.endpoint}" if getattr(args, "endpoint", None) else ""
+    for message, count in failures:
+        sys.stderr.write(f"thresher: {count} request(s) of batch {result.batch_id} failed{where}: "
+                         f"{one_line(message, 200)}\n")
+    if failures and result.ok == 0:
+        sys.stderr.write(f"thresher: error: no request of batch {result.batch_id} succeeded; fix the cause above, "
+                         f"then: thresher generate --resume {result.batch_id} --retry-failed\n")
+        return 1
     return 0 if result.status == "done" else 3 if result.status == "cancelled" else 1
