@@ -29,6 +29,7 @@ class ListRow:
     split: str
     batch_id: int | None
     preview: str
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

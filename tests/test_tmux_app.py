@@ -120,7 +120,9 @@ def test_demo_command_builds_and_opens_the_app(tmp_path: Path, session_factory: 
     session = TmuxSession([sys.executable, "-m", "tui.cli", "demo"], width=80, height=24, env=_app_env(),
                           cwd=str(tmp_path))
     session_factory.append(session)
-    screen = session.wait_for(lambda s: "Write a short thank-you" in s, timeout=60)
+    # Wait for a frame with both the rows and the counts: tmux can capture a half-drawn frame.
+    screen = session.wait_for(
+        lambda s: "Write a short thank-you" in s and ("P 425" in s or "pending 425" in s), timeout=60)
     assert "P 425" in screen or "pending 425" in screen
     session.send("q")
     session.wait_for(lambda s: "EXITED 0" in s)

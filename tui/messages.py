@@ -11,6 +11,7 @@ from core.dedup.graph import Cluster
 from core.models import StoredItem
 from store.audits import AuditInfo
 from store.decisions import GroupResult
+from store.flags import Flag
 from store.listing import FilterOptions, ListRow, ListSpec
 
 
@@ -63,10 +64,11 @@ class ListReady(Message):
 
 @dataclass
 class DetailsLoaded(Message):
-    """Full items were read for the detail pane."""
+    """Full items and their flags were read for the detail pane."""
 
     items: list[StoredItem]
     requested: tuple[int, ...]
+    flags: dict[int, tuple[Flag, ...]] = field(default_factory=dict)
 
 
 @dataclass

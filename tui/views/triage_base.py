@@ -12,6 +12,7 @@ from textual.widgets import Footer
 from core.models import StoredItem
 from core.safe_text import one_line
 from store.audits import AuditInfo
+from store.flags import Flag
 from store.items import ItemFilter
 from store.listing import FilterOptions, ListSpec
 from store.settings import DEFAULT_REJECT_REASONS
@@ -60,6 +61,7 @@ class TriageBase(TriageWorkers):
         self.queue_key: int | None = None
         self.pending_edit: int | None = None
         self.details: OrderedDict[int, StoredItem] = OrderedDict()
+        self.detail_flags: dict[int, tuple[Flag, ...]] = {}
         self._detail_inflight: set[int] = set()
 
     def compose(self) -> ComposeResult:
@@ -121,7 +123,7 @@ class TriageBase(TriageWorkers):
             item = self.details.get(row.id)
             if item is not None:
                 self.details.move_to_end(row.id)
-                self.detail.show(item, self.item_list.status_of(row), self.find_text)
+                self.detail.show(item, self.item_list.status_of(row), self.find_text, self.detail_flags.get(row.id, ()))
             elif self.detail.item is None or self.detail.item.id != row.id:
                 self.detail.show_message("Loading…", row)
         self.prefetch()
@@ -145,8 +147,9 @@ class TriageBase(TriageWorkers):
         self._detail_inflight.difference_update(message.requested)
         for item in message.items:
             self.details[item.id] = item
+            self.detail_flags[item.id] = message.flags.get(item.id, ())
         while len(self.details) > DETAIL_CACHE:
-            self.details.popitem(last=False)
+            self.detail_flags.pop(self.details.popitem(last=False)[0], None)
         current = self.item_list.current_row
         if current is not None and any(item.id == current.id for item in message.items):
             self.show_current()
@@ -158,7 +161,8 @@ class TriageBase(TriageWorkers):
         """Redraw the detail pane for the row under the cursor when its item is cached."""
         row = self.item_list.current_row
         if row is not None and row.id in self.details:
-            self.detail.show(self.details[row.id], self.item_list.status_of(row), self.find_text)
+            status = self.item_list.status_of(row)
+            self.detail.show(self.details[row.id], status, self.find_text, self.detail_flags.get(row.id, ()))
 
     def take_totals(self, message: WriteDone) -> None:
         """Count a committed decision; adopt re-read totals when no newer write is queued."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual import work
 
 from store import listing
+from store.flags import item_flags
 from store.items import get_item
 from store.listing import ListSpec
 from store.settings import reject_reasons
@@ -26,10 +27,11 @@ class TriageWorkers(View):
 
     @work(thread=True, group="details", exit_on_error=False)
     def load_details(self, ids: tuple[int, ...]) -> None:
-        """Read full items for the detail pane, a few ahead of the cursor."""
+        """Read full items and their flags for the detail pane, a few ahead of the cursor."""
         with self.store.cursor() as cur:
             items = [item for item in (get_item(cur, i) for i in ids) if item is not None]
-        self.post_message(DetailsLoaded(items, ids))
+            flags = item_flags(cur, list(ids))
+        self.post_message(DetailsLoaded(items, ids, flags))
 
     @work(thread=True, group="find", exclusive=True, exit_on_error=False)
     def run_find(self, spec: ListSpec, text: str, key: int | None, backwards: bool, generation: int) -> None:

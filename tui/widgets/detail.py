@@ -13,8 +13,10 @@ from textual.strip import Strip
 
 from core.models import StoredItem
 from core.safe_text import clip, one_line, safe_spans
+from store.flags import Flag
 from store.listing import ListRow
 from tui.keymap import DETAIL_BINDINGS
+from tui.widgets.flags import span_cuts
 
 DEFAULT_BUDGET = 6_000
 MORE_KEY = "+"
@@ -25,7 +27,9 @@ class DetailPane(ScrollView, can_focus=True):
 
     BINDINGS = DETAIL_BINDINGS
     HELP_TITLE = "Detail pane"
-    COMPONENT_CLASSES = {"detail--heading", "detail--meta", "detail--escape", "detail--more", "detail--match"}
+    COMPONENT_CLASSES = {
+        "detail--heading", "detail--meta", "detail--escape", "detail--more", "detail--match", "detail--flag"
+    }
 
     def __init__(self, *, id: str | None = None) -> None:
         """Start empty."""
@@ -36,16 +40,20 @@ class DetailPane(ScrollView, can_focus=True):
         self.text = Text()
         self._status: tuple[str, str | None] = ("", None)
         self._highlight: str | None = None
+        self._flags: tuple[Flag, ...] = ()
         self._lines: list[Strip] = []
         self._wrapped_width = -1
         self._base_style = Style()
 
-    def show(self, item: StoredItem, status: tuple[str, str | None], highlight: str | None = None) -> None:
-        """Show an item; a different item resets the budget and scrolls to the top."""
+    def show(
+        self, item: StoredItem, status: tuple[str, str | None], highlight: str | None = None,
+        flags: tuple[Flag, ...] = (),
+    ) -> None:
+        """Show an item with its flags; a different item resets the budget and scrolls to the top."""
         changed = self.item is None or self.item.id != item.id
         if changed:
             self.budget = DEFAULT_BUDGET
-        self.item, self._status, self._highlight = item, status, highlight
+        self.item, self._status, self._highlight, self._flags = item, status, highlight, flags
         self._render_item()
         if changed:
             self.scroll_to(y=0, animate=False)
@@ -73,7 +81,7 @@ class DetailPane(ScrollView, can_focus=True):
     def _render_item(self) -> None:
         """Rebuild the Text for the current item within the budget."""
         assert self.item is not None
-        text, self.hidden_chars = self.build_text(self.item, self._status, self.budget)
+        text, self.hidden_chars = self.build_text(self.item, self._status, self.budget, self._flags)
         if self._highlight:
             text.highlight_regex(
                 re.compile(re.escape(self._highlight), re.IGNORECASE), self.get_component_rich_style("detail--match")
@@ -131,8 +139,10 @@ class DetailPane(ScrollView, can_focus=True):
             return self._lines[index].adjust_cell_length(width, self._base_style)
         return Strip.blank(width, self._base_style)
 
-    def build_text(self, item: StoredItem, status: tuple[str, str | None], budget: int) -> tuple[Text, int]:
-        """Return the item as styled, escaped Text and how many characters were left out."""
+    def build_text(
+        self, item: StoredItem, status: tuple[str, str | None], budget: int, flags: tuple[Flag, ...] = ()
+    ) -> tuple[Text, int]:
+        """Return the item as styled, escaped Text with its flags and how many characters were left out."""
         heading = self.get_component_rich_style("detail--heading")
         meta = self.get_component_rich_style("detail--meta")
         text = Text()
@@ -145,6 +155,10 @@ class DetailPane(ScrollView, can_focus=True):
         if item.ext_id:
             text.append(f" · {one_line(item.ext_id, 60)}", meta)
         text.append("\n")
+        flag_style = self.get_component_rich_style("detail--flag")
+        for flag in flags:
+            text.append(f"⚑ {one_line(flag.scorer, 40)}", flag_style)
+            text.append(f": {one_line(flag.reason or '', 200)}\n" if flag.reason else "\n", meta)
         sections: list[tuple[str, str]]
         if item.conversation:
             sections = [(turn.role or "turn", turn.content) for turn in item.conversation]
@@ -159,7 +173,9 @@ class DetailPane(ScrollView, can_focus=True):
             text.append(f"({len(body):,} chars)\n" if len(body) > 200 else "\n", meta)
             shown, left_out = clip(body, max(remaining, 0))
             remaining -= len(shown)
-            self._append_escaped(text, shown)
+            field = "" if item.conversation else title
+            for start, end, flagged in span_cuts(flags, field, len(shown)):
+                self._append_escaped(text, shown[start:end], flag_style if flagged else None)
             if left_out:
                 hidden += left_out
                 text.append(
@@ -169,8 +185,8 @@ class DetailPane(ScrollView, can_focus=True):
             text.append("\n")
         return text, hidden
 
-    def _append_escaped(self, text: Text, body: str) -> None:
-        """Append body text with unsafe characters as styled visible escapes."""
+    def _append_escaped(self, text: Text, body: str, style: Style | None = None) -> None:
+        """Append body text, in `style` if given, with unsafe characters as styled visible escapes."""
         escape: Style = self.get_component_rich_style("detail--escape")
         for span in safe_spans(body):
-            text.append(span.text, escape if span.escape else None)
+            text.append(span.text, (style + escape if style else escape) if span.escape else style)

@@ -28,6 +28,7 @@ class ItemList(PagedList, can_focus=True):
         "item-list--accepted",
         "item-list--rejected",
         "item-list--skipped",
+        "item-list--flag",
     }
 
     def __init__(self, store: Store, spec: ListSpec, *, id: str | None = None) -> None:

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from store import listing
 from store.connection import Store
+from store.flags import with_flags
 from store.listing import ListSpec
 from tui.messages import PageLoaded, PageRequest
 
 
 def load_page(store: Store, spec: ListSpec, request: PageRequest, limit: int) -> PageLoaded:
-    """Read what a page request asks for, resolving a sticky queue's log mark on a fresh window."""
+    """Read a requested page with its rows' flags, resolving a sticky queue's log mark on a fresh window."""
     with store.cursor() as cur:
         if spec.audit_id is None and spec.flt.status is not None and spec.since_group is None and request.resets:
             spec = ListSpec(spec.flt, listing.log_mark(cur), None)
         if request.mode == "after":
-            return PageLoaded(request, listing.page(cur, spec, after=request.key, limit=limit), spec)
+            return PageLoaded(request, with_flags(cur, listing.page(cur, spec, after=request.key, limit=limit)), spec)
         if request.mode == "before":
-            return PageLoaded(request, listing.page(cur, spec, before=request.key, limit=limit), spec)
+            return PageLoaded(request, with_flags(cur, listing.page(cur, spec, before=request.key, limit=limit)), spec)
         total = listing.count(cur, spec)
         if request.mode == "key" and request.key is not None:
             start = listing.index_of(cur, spec, request.key)
@@ -29,4 +30,4 @@ def load_page(store: Store, spec: ListSpec, request: PageRequest, limit: int) ->
             start = total - len(rows)
         else:
             start, rows = 0, listing.page(cur, spec, limit=limit)
-        return PageLoaded(request, rows, spec, start, total)
+        return PageLoaded(request, with_flags(cur, rows), spec, start, total)

@@ -14,6 +14,7 @@ from store.listing import ListRow
 STATUS_GLYPHS = {"pending": "·", "accepted": "✓", "rejected": "✗", "skipped": "»"}
 ORIGIN_SHORT = {"synthetic": "syn", "real": "real"}
 WIDE_COLUMNS = 60
+FLAG_MARK = "⚑"
 
 
 class RowPainter:
@@ -56,7 +57,7 @@ class RowPainter:
         return Strip([Segment("   …", line + self.style("loading"))]).adjust_cell_length(width, line)
 
     def row(self, row: ListRow, status: str, marked: bool, cursor: str, width: int) -> Strip:
-        """Return the strip of one row: cursor, mark, status glyph, id, kind/origin/batch when wide, preview."""
+        """Return the strip of one row: cursor, mark, status glyph, id, kind/origin/batch when wide, flags, preview."""
         key = (row, status, marked, cursor, width)
         cached = self._strips.get(key)
         if cached is not None:
@@ -73,6 +74,8 @@ class RowPainter:
             origin = ORIGIN_SHORT.get(row.origin, one_line(row.origin, 4)).ljust(4)
             batch = (f"b{row.batch_id}" if row.batch_id is not None else "-").ljust(4)
             segments.append(Segment(f"{kind} {origin} {batch} ", meta))
+        if row.flags:
+            segments.append(Segment(f"{FLAG_MARK}{len(row.flags)} ", line + self.style("flag")))
         segments.append(Segment(one_line(row.preview, max(width, 1)), line))
         strip = Strip(segments).adjust_cell_length(width, line)
         self._strips[key] = strip
