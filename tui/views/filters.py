@@ -131,12 +131,12 @@ class FiltersView(View):
     @work(thread=True, group="filters", exclusive=True, exit_on_error=False)
     def load(self) -> None:
         """Read every rule scorer's stored scores."""
-        cur = self.store.cursor()
-        saved = load_thresholds(cur)
-        filters = []
-        for scorer in build_scorers():
-            threshold = effective_threshold(scorer, saved)
-            filters.append(FilterScores(scorer, sorted(score_values(cur, scorer)), threshold, threshold))
+        with self.store.cursor() as cur:
+            saved = load_thresholds(cur)
+            filters = []
+            for scorer in build_scorers():
+                threshold = effective_threshold(scorer, saved)
+                filters.append(FilterScores(scorer, sorted(score_values(cur, scorer)), threshold, threshold))
         self.post_message(FiltersLoaded(filters))
 
     def on_filters_loaded(self, message: FiltersLoaded) -> None:
